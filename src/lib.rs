@@ -1,0 +1,120 @@
+//! `backprop`: the two-layer sigmoid network of *Neural Networks Demystified*
+//! and its gradients by backpropagation, in plain Rust with no dependencies.
+//!
+//! The crate follows the derivation term by term. A batch X (one example per
+//! row) flows forward through two weight matrices,
+//!
+//! ```text
+//! z(2) = X·W(1)      a(2) = f(z(2))      f(z) = 1 / (1 + e^(−z))
+//! z(3) = a(2)·W(2)   ŷ    = f(z(3))
+//! J    = ½ Σ (y − ŷ)²
+//! ```
+//!
+//! and the error flows back, giving one gradient per weight matrix:
+//!
+//! ```text
+//! δ(3)     = −(y − ŷ) ⊙ f′(z(3))        ∂J/∂W(2) = a(2)ᵀ·δ(3)
+//! δ(2)     = δ(3)·W(2)ᵀ ⊙ f′(z(2))      ∂J/∂W(1) = Xᵀ·δ(2)
+//! ```
+//!
+//! In the code these are `z2`, `a2`, `z3`, `y_hat`, `delta3`, `delta2`,
+//! `dj_dw1` and `dj_dw2`: see [`TwoLayerNet::trace`] and [`Trace`].
+//!
+//! # Example: compute the gradients
+//!
+//! ```
+//! use backprop::{data, TwoLayerNet};
+//!
+//! let d = data::part1_normalised(); // sleep and study hours → test score
+//! let net = TwoLayerNet::random(2, 3, 1, 42)?; // 2 inputs, 3 hidden, 1 output
+//! let g = net.gradients(&d.x, &d.y)?;
+//! println!("∂J/∂W(1) =\n{:.4}\n∂J/∂W(2) =\n{:.4}", g.dj_dw1, g.dj_dw2);
+//! # Ok::<(), backprop::Error>(())
+//! ```
+//!
+//! # Example: check them numerically
+//!
+//! ```
+//! use backprop::{data, TwoLayerNet};
+//!
+//! let d = data::part1_normalised();
+//! let net = TwoLayerNet::random(2, 3, 1, 42)?;
+//! let check = net.check_gradients(&d.x, &d.y)?; // central differences, ε = 1e-4
+//! assert!(check.relative_error < 1e-8);
+//! # Ok::<(), backprop::Error>(())
+//! ```
+//!
+//! # Example: walk downhill
+//!
+//! ```
+//! use backprop::{data, TwoLayerNet};
+//!
+//! let d = data::part1_normalised();
+//! let mut net = TwoLayerNet::random(2, 3, 1, 42)?;
+//! let start = net.cost(&d.x, &d.y)?;
+//! for _ in 0..100 {
+//!     let g = net.gradients(&d.x, &d.y)?;
+//!     net.gradient_descent_step(&g, 1.0)?; // W ← W − η·∂J/∂W
+//! }
+//! assert!(net.cost(&d.x, &d.y)? < start);
+//! # Ok::<(), backprop::Error>(())
+//! ```
+//!
+//! # Matrix representation
+//!
+//! [`Matrix`] is dense and row-major: element (i, j) of an r × c matrix is
+//! `as_slice()[i * c + j]`. `dot` is the matrix product (numpy's `np.dot`),
+//! `multiply` the element-wise product ⊙ (numpy's `np.multiply`), and
+//! `tr_dot` / `dot_tr` compute Aᵀ·B and A·Bᵀ without building a transpose.
+//!
+//! # Errors and panics
+//!
+//! Everything that takes data for the network returns `Result<_, `[`Error`]`>`:
+//! mismatched shapes, NaN or ∞ anywhere in X, y or the weights, and parameter
+//! vectors of the wrong length are reported, and the network is left as it
+//! was. Finite data never produces NaN: where finite but enormous values would
+//! overflow, the error says which term did. Matrix operators panic on
+//! mismatched shapes, like slice indexing, with a message naming both shapes;
+//! each has a `try_` form returning `Result`.
+//!
+//! # Why this design
+//!
+//! - **Readable next to the video.** Names, comments and docs use the
+//!   derivation's terms, and every intermediate can be printed.
+//! - **No dependencies.** The matrix, the random initialisation and the
+//!   numerics are written here, so the crate builds anywhere `std` does.
+//! - **Stateless network.** The series caches the last batch's activations
+//!   in the network object; here each call returns what it computed, so a
+//!   network can be shared and a failed call changes nothing.
+//!
+//! # Minimum supported Rust version
+//!
+//! Rust 1.85 (edition 2024).
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![warn(
+    missing_debug_implementations,
+    clippy::missing_panics_doc,
+    clippy::missing_errors_doc
+)]
+#![doc(test(attr(deny(warnings))))]
+
+mod activation;
+pub mod data;
+mod error;
+mod gradcheck;
+mod matrix;
+mod network;
+mod rng;
+
+pub use activation::{sigmoid, sigmoid_prime};
+pub use error::{Error, Shape};
+pub use gradcheck::{DEFAULT_EPSILON, GradientCheck, numerical_gradient, relative_error};
+pub use matrix::Matrix;
+pub use network::{Gradients, Trace, TwoLayerNet};
+
+// The README's examples run as doc tests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

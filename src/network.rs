@@ -1,0 +1,749 @@
+//! The series' two-layer sigmoid network, its cost and its gradients by
+//! backpropagation.
+
+use std::fmt;
+
+use crate::activation::{sigmoid, sigmoid_prime};
+use crate::error::Error;
+use crate::matrix::Matrix;
+use crate::rng::Rng;
+
+/// A fully connected network with one hidden layer and sigmoid activations:
+/// the 2-3-1 network of the series, at any layer sizes.
+///
+/// ```text
+/// z(2) = X·W(1)      a(2) = f(z(2))
+/// z(3) = a(2)·W(2)   ŷ    = f(z(3))
+/// J    = ½ Σ (y − ŷ)²
+/// ```
+///
+/// W(1) is `input_size × hidden_size` and W(2) is `hidden_size × output_size`.
+/// As in the series there are no bias terms. X holds one example per row
+/// (N × inputs), y one target per row (N × outputs).
+///
+/// The network holds only its weights: every method that takes a batch
+/// computes what it needs and returns it, so a `&TwoLayerNet` can be shared
+/// freely and a rejected call changes nothing.
+///
+/// # Examples
+///
+/// ```
+/// use backprop::{data, TwoLayerNet};
+///
+/// let train = data::part1_normalised();
+/// let net = TwoLayerNet::random(2, 3, 1, 42)?;
+/// let y_hat = net.forward(&train.x)?;
+/// assert_eq!(y_hat.shape(), (3, 1));
+/// let grads = net.gradients(&train.x, &train.y)?;
+/// assert_eq!(grads.dj_dw1.shape(), net.w1().shape());
+/// # Ok::<(), backprop::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct TwoLayerNet {
+    w1: Matrix,
+    w2: Matrix,
+}
+
+/// ∂J/∂W(1) and ∂J/∂W(2), each the shape of its weight matrix: the series'
+/// `costFunctionPrime` (`dJdW1`, `dJdW2`).
+///
+/// # Examples
+///
+/// ```
+/// use backprop::{data, TwoLayerNet};
+///
+/// let d = data::part1_normalised();
+/// let net = TwoLayerNet::random(2, 3, 1, 1)?;
+/// let g = net.gradients(&d.x, &d.y)?;
+/// assert_eq!(g.dj_dw1.shape(), (2, 3));
+/// assert_eq!(g.dj_dw2.shape(), (3, 1));
+/// assert_eq!(g.to_vec().len(), 9);
+/// # Ok::<(), backprop::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gradients {
+    /// ∂J/∂W(1) = Xᵀ·δ(2), `input_size × hidden_size`.
+    pub dj_dw1: Matrix,
+    /// ∂J/∂W(2) = a(2)ᵀ·δ(3), `hidden_size × output_size`.
+    pub dj_dw2: Matrix,
+}
+
+impl Gradients {
+    /// Both gradients unrolled into one vector in the order of
+    /// [`TwoLayerNet::params`]: ∂J/∂W(1) row by row, then ∂J/∂W(2) (the
+    /// series' `computeGradients`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop::{Gradients, Matrix};
+    ///
+    /// let g = Gradients {
+    ///     dj_dw1: Matrix::from([[1.0, 2.0], [3.0, 4.0]]),
+    ///     dj_dw2: Matrix::from([[5.0], [6.0]]),
+    /// };
+    /// assert_eq!(g.to_vec(), vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    /// ```
+    pub fn to_vec(&self) -> Vec<f64> {
+        [self.dj_dw1.as_slice(), self.dj_dw2.as_slice()].concat()
+    }
+}
+
+/// Every term of the derivation for one batch, from the forward pass to both
+/// gradients, for a learner to print and inspect.
+///
+/// Printing it with `{}` (or `{:.4}` for four decimals) lists each term under
+/// the equation that defines it.
+///
+/// # Examples
+///
+/// ```
+/// use backprop::{data, TwoLayerNet};
+///
+/// let d = data::part1_normalised();
+/// let net = TwoLayerNet::random(2, 3, 1, 7)?;
+/// let t = net.trace(&d.x, &d.y)?;
+/// assert_eq!(t.z2.shape(), (3, 3));
+/// assert_eq!(t.delta3.shape(), (3, 1));
+/// assert_eq!(t.dj_dw1, net.gradients(&d.x, &d.y)?.dj_dw1);
+/// let text = format!("{t:.4}");
+/// assert!(text.contains("δ(2) = δ(3)·W(2)ᵀ ⊙ f′(z(2))"));
+/// # Ok::<(), backprop::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trace {
+    /// z(2) = X·W(1): the hidden layer's activity, N × hidden.
+    pub z2: Matrix,
+    /// a(2) = f(z(2)): the hidden layer's activation, N × hidden.
+    pub a2: Matrix,
+    /// z(3) = a(2)·W(2): the output layer's activity, N × outputs.
+    pub z3: Matrix,
+    /// ŷ = f(z(3)): the prediction, N × outputs.
+    pub y_hat: Matrix,
+    /// δ(3) = −(y − ŷ) ⊙ f′(z(3)): the backpropagating error at the output,
+    /// N × outputs.
+    pub delta3: Matrix,
+    /// δ(2) = δ(3)·W(2)ᵀ ⊙ f′(z(2)): the error sent back to the hidden layer,
+    /// N × hidden.
+    pub delta2: Matrix,
+    /// ∂J/∂W(1) = Xᵀ·δ(2), inputs × hidden.
+    pub dj_dw1: Matrix,
+    /// ∂J/∂W(2) = a(2)ᵀ·δ(3), hidden × outputs.
+    pub dj_dw2: Matrix,
+}
+
+impl From<Trace> for Gradients {
+    fn from(t: Trace) -> Self {
+        Gradients {
+            dj_dw1: t.dj_dw1,
+            dj_dw2: t.dj_dw2,
+        }
+    }
+}
+
+/// The forward pass's terms, before any target is involved.
+struct Forward {
+    z2: Matrix,
+    a2: Matrix,
+    z3: Matrix,
+    y_hat: Matrix,
+}
+
+impl TwoLayerNet {
+    /// A network with the given weights: W(1) is `inputs × hidden`, W(2) is
+    /// `hidden × outputs`.
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::WeightShapes`] when `w2.rows() != w1.cols()`;
+    /// - [`Error::InvalidSizes`] when a layer would have no units;
+    /// - [`Error::NonFinite`] when a weight is NaN or infinite.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop::{Matrix, TwoLayerNet};
+    ///
+    /// let w1 = Matrix::from([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]);
+    /// let w2 = Matrix::from([[1.0], [-1.0], [0.5]]);
+    /// let net = TwoLayerNet::from_weights(w1, w2)?;
+    /// assert_eq!((net.input_size(), net.hidden_size(), net.output_size()), (2, 3, 1));
+    ///
+    /// let bad = TwoLayerNet::from_weights(Matrix::zeros(2, 3), Matrix::zeros(2, 1));
+    /// assert!(bad.is_err());
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    pub fn from_weights(w1: Matrix, w2: Matrix) -> Result<Self, Error> {
+        if w1.cols() != w2.rows() {
+            return Err(Error::WeightShapes {
+                w1: w1.shape(),
+                w2: w2.shape(),
+            });
+        }
+        let sizes = [w1.rows(), w1.cols(), w2.cols()];
+        if sizes.contains(&0) {
+            return Err(Error::InvalidSizes { sizes });
+        }
+        check_finite(&w1, "W(1)")?;
+        check_finite(&w2, "W(2)")?;
+        Ok(Self { w1, w2 })
+    }
+
+    /// A network with standard-normal initial weights, like the series'
+    /// `np.random.randn`, drawn from a generator seeded with `seed`: the same
+    /// sizes and seed always give the same network.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidSizes`] when a size is 0 or a weight matrix would have
+    /// more elements than can be addressed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop::TwoLayerNet;
+    ///
+    /// let net = TwoLayerNet::random(2, 3, 1, 42)?;
+    /// assert_eq!(net.w1().shape(), (2, 3));
+    /// assert_eq!(net.w2().shape(), (3, 1));
+    /// assert_eq!(net, TwoLayerNet::random(2, 3, 1, 42)?);
+    /// assert!(TwoLayerNet::random(2, 0, 1, 42).is_err());
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    pub fn random(
+        input_size: usize,
+        hidden_size: usize,
+        output_size: usize,
+        seed: u64,
+    ) -> Result<Self, Error> {
+        let sizes = [input_size, hidden_size, output_size];
+        let fits = |rows: usize, cols: usize| {
+            rows.checked_mul(cols)
+                .and_then(|n| n.checked_mul(size_of::<f64>()))
+                .is_some_and(|bytes| bytes <= isize::MAX as usize)
+        };
+        if sizes.contains(&0) || !fits(input_size, hidden_size) || !fits(hidden_size, output_size) {
+            return Err(Error::InvalidSizes { sizes });
+        }
+        let mut rng = Rng::new(seed);
+        let w1 = Matrix::randn_from(input_size, hidden_size, &mut rng);
+        let w2 = Matrix::randn_from(hidden_size, output_size, &mut rng);
+        Ok(Self { w1, w2 })
+    }
+
+    /// Number of inputs (columns of X): the series' `inputLayerSize`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(backprop::TwoLayerNet::random(2, 3, 1, 0)?.input_size(), 2);
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    pub fn input_size(&self) -> usize {
+        self.w1.rows()
+    }
+
+    /// Number of hidden units: the series' `hiddenLayerSize`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(backprop::TwoLayerNet::random(2, 3, 1, 0)?.hidden_size(), 3);
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    pub fn hidden_size(&self) -> usize {
+        self.w1.cols()
+    }
+
+    /// Number of outputs (columns of y): the series' `outputLayerSize`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(backprop::TwoLayerNet::random(2, 3, 1, 0)?.output_size(), 1);
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    pub fn output_size(&self) -> usize {
+        self.w2.cols()
+    }
+
+    /// Total number of weights, the length of [`params`](Self::params): 9 for
+    /// the series' 2-3-1 network.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(backprop::TwoLayerNet::random(2, 3, 1, 0)?.param_count(), 9);
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    pub fn param_count(&self) -> usize {
+        self.w1.as_slice().len() + self.w2.as_slice().len()
+    }
+
+    /// The first layer's weights W(1), `input_size × hidden_size`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(backprop::TwoLayerNet::random(2, 3, 1, 0)?.w1().shape(), (2, 3));
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    pub fn w1(&self) -> &Matrix {
+        &self.w1
+    }
+
+    /// The second layer's weights W(2), `hidden_size × output_size`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(backprop::TwoLayerNet::random(2, 3, 1, 0)?.w2().shape(), (3, 1));
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    pub fn w2(&self) -> &Matrix {
+        &self.w2
+    }
+
+    /// The prediction ŷ = f(f(X·W(1))·W(2)) for every row of X: the series'
+    /// `forward`.
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::InputColumns`] when X does not have `input_size` columns;
+    /// - [`Error::EmptyBatch`] when X has no rows;
+    /// - [`Error::NonFinite`] when X holds a NaN or infinity;
+    /// - [`Error::Overflow`] when finite but enormous values overflow z(2) or z(3).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop::{Matrix, TwoLayerNet};
+    ///
+    /// let net = TwoLayerNet::from_weights(Matrix::zeros(2, 3), Matrix::zeros(3, 1))?;
+    /// // Zero weights: every z is 0 and every prediction f(0) = 0.5.
+    /// let y_hat = net.forward(&Matrix::from([[0.3, 1.0], [0.5, 0.2]]))?;
+    /// assert_eq!(y_hat, Matrix::from([[0.5], [0.5]]));
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    pub fn forward(&self, x: &Matrix) -> Result<Matrix, Error> {
+        self.check_x(x)?;
+        Ok(self.propagate(x)?.y_hat)
+    }
+
+    /// The cost J = ½ Σ (y − ŷ)², summed over every example and output: the
+    /// series' `costFunction`.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`forward`](Self::forward), and
+    /// - [`Error::TargetRows`] / [`Error::TargetColumns`] when y is not
+    ///   `X.rows() × output_size`;
+    /// - [`Error::NonFinite`] when y holds a NaN or infinity;
+    /// - [`Error::Overflow`] when J itself is too large for `f64`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop::{Matrix, TwoLayerNet};
+    ///
+    /// let net = TwoLayerNet::from_weights(Matrix::zeros(2, 3), Matrix::zeros(3, 1))?;
+    /// let x = Matrix::from([[0.3, 1.0], [0.5, 0.2]]);
+    /// let y = Matrix::from([[0.75], [0.25]]);
+    /// // ŷ = 0.5 everywhere: J = ½ (0.25² + 0.25²) = 0.0625.
+    /// assert_eq!(net.cost(&x, &y)?, 0.0625);
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    pub fn cost(&self, x: &Matrix, y: &Matrix) -> Result<f64, Error> {
+        self.check_xy(x, y)?;
+        let y_hat = self.propagate(x)?.y_hat;
+        // J = ½ Σ (y − ŷ)², halving each term first so that J overflows only
+        // when it is itself beyond f64.
+        let j: f64 = y
+            .as_slice()
+            .iter()
+            .zip(y_hat.as_slice())
+            .map(|(&y, &y_hat)| 0.5 * (y - y_hat) * (y - y_hat))
+            .sum();
+        if j.is_finite() {
+            Ok(j)
+        } else {
+            Err(Error::Overflow { what: "J" })
+        }
+    }
+
+    /// ∂J/∂W(1) and ∂J/∂W(2) for the batch, by backpropagation: the series'
+    /// `costFunctionPrime`.
+    ///
+    /// ```text
+    /// δ(3)     = −(y − ŷ) ⊙ f′(z(3))
+    /// ∂J/∂W(2) = a(2)ᵀ · δ(3)
+    /// δ(2)     = δ(3) · W(2)ᵀ ⊙ f′(z(2))
+    /// ∂J/∂W(1) = Xᵀ · δ(2)
+    /// ```
+    ///
+    /// The products with a(2)ᵀ and Xᵀ add up every example's gradient: every
+    /// example gets a vote on which way is downhill.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`cost`](Self::cost), with [`Error::Overflow`] naming the
+    /// term that overflowed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop::{data, TwoLayerNet};
+    ///
+    /// let d = data::part1_normalised();
+    /// let mut net = TwoLayerNet::random(2, 3, 1, 3)?;
+    /// let before = net.cost(&d.x, &d.y)?;
+    /// let g = net.gradients(&d.x, &d.y)?;
+    /// net.gradient_descent_step(&g, 1.0)?; // W ← W − η ∂J/∂W
+    /// assert!(net.cost(&d.x, &d.y)? < before);
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    pub fn gradients(&self, x: &Matrix, y: &Matrix) -> Result<Gradients, Error> {
+        self.trace(x, y).map(Gradients::from)
+    }
+
+    /// Every term of the derivation for this batch, from z(2) to ∂J/∂W(1);
+    /// see [`Trace`].
+    ///
+    /// # Errors
+    ///
+    /// Those of [`gradients`](Self::gradients).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop::{data, TwoLayerNet};
+    ///
+    /// let d = data::part1_normalised();
+    /// let t = TwoLayerNet::random(2, 3, 1, 3)?.trace(&d.x, &d.y)?;
+    /// println!("{t:.4}");
+    /// assert_eq!(t.a2, t.z2.map(backprop::sigmoid));
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    pub fn trace(&self, x: &Matrix, y: &Matrix) -> Result<Trace, Error> {
+        self.check_xy(x, y)?;
+        let Forward { z2, a2, z3, y_hat } = self.propagate(x)?;
+
+        // δ(3) = −(y − ŷ) ⊙ f′(z(3)); −(y − ŷ) is ŷ − y exactly in IEEE arithmetic.
+        let delta3 = (&y_hat - y).multiply(&z3.map(sigmoid_prime));
+        // ∂J/∂W(2) = a(2)ᵀ·δ(3): the sum over examples of each one's vote.
+        let dj_dw2 = a2.tr_dot(&delta3);
+        // δ(2) = δ(3)·W(2)ᵀ ⊙ f′(z(2)): the error carried back across W(2).
+        let delta2 = delta3.dot_tr(&self.w2).multiply(&z2.map(sigmoid_prime));
+        // ∂J/∂W(1) = Xᵀ·δ(2)
+        let dj_dw1 = x.tr_dot(&delta2);
+
+        check_no_overflow(&dj_dw2, "dJ/dW(2)")?;
+        check_no_overflow(&delta2, "δ(2)")?;
+        check_no_overflow(&dj_dw1, "dJ/dW(1)")?;
+        Ok(Trace {
+            z2,
+            a2,
+            z3,
+            y_hat,
+            delta3,
+            delta2,
+            dj_dw1,
+            dj_dw2,
+        })
+    }
+
+    /// All weights unrolled into one vector: W(1) row by row, then W(2) (the
+    /// series' `getParams`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop::{Matrix, TwoLayerNet};
+    ///
+    /// let net = TwoLayerNet::from_weights(
+    ///     Matrix::from([[1.0, 2.0], [3.0, 4.0]]),
+    ///     Matrix::from([[5.0], [6.0]]),
+    /// )?;
+    /// assert_eq!(net.params(), vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    pub fn params(&self) -> Vec<f64> {
+        [self.w1.as_slice(), self.w2.as_slice()].concat()
+    }
+
+    /// Replaces all weights from a vector in the order of
+    /// [`params`](Self::params) (the series' `setParams`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ParamCount`] when `params.len() != self.param_count()`,
+    /// [`Error::NonFinite`] when a value is NaN or infinite; the network is
+    /// then unchanged.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop::TwoLayerNet;
+    ///
+    /// let mut net = TwoLayerNet::random(2, 3, 1, 0)?;
+    /// net.set_params(&[0.5; 9])?;
+    /// assert_eq!(net.w2()[(2, 0)], 0.5);
+    /// assert!(net.set_params(&[0.5; 8]).is_err());
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    pub fn set_params(&mut self, params: &[f64]) -> Result<(), Error> {
+        if params.len() != self.param_count() {
+            return Err(Error::ParamCount {
+                expected: self.param_count(),
+                found: params.len(),
+            });
+        }
+        if let Some(k) = params.iter().position(|p| !p.is_finite()) {
+            return Err(Error::NonFinite {
+                what: "parameters",
+                at: (0, k),
+            });
+        }
+        let (p1, p2) = params.split_at(self.w1.as_slice().len());
+        self.w1.as_mut_slice().copy_from_slice(p1);
+        self.w2.as_mut_slice().copy_from_slice(p2);
+        Ok(())
+    }
+
+    /// One step of gradient descent: W(k) ← W(k) − η · ∂J/∂W(k) for both
+    /// layers, with `learning_rate` η.
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::InvalidSetting`] when η is not a finite positive number;
+    /// - [`Error::GradientShape`] when a gradient is not the shape of its weights;
+    /// - [`Error::NonFinite`] when a gradient holds a NaN or infinity;
+    /// - [`Error::Overflow`] when a new weight would be infinite.
+    ///
+    /// On error the network is unchanged.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop::{Gradients, Matrix, TwoLayerNet};
+    ///
+    /// let mut net = TwoLayerNet::from_weights(Matrix::zeros(1, 1), Matrix::zeros(1, 1))?;
+    /// let g = Gradients {
+    ///     dj_dw1: Matrix::from([[2.0]]),
+    ///     dj_dw2: Matrix::from([[-4.0]]),
+    /// };
+    /// net.gradient_descent_step(&g, 0.5)?;
+    /// assert_eq!(net.params(), vec![-1.0, 2.0]);
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    pub fn gradient_descent_step(
+        &mut self,
+        gradients: &Gradients,
+        learning_rate: f64,
+    ) -> Result<(), Error> {
+        if !(learning_rate > 0.0 && learning_rate.is_finite()) {
+            return Err(Error::InvalidSetting {
+                what: "learning rate",
+                value: learning_rate,
+            });
+        }
+        let step = |w: &Matrix, w_name, dj_dw: &Matrix, dj_dw_name| {
+            if dj_dw.shape() != w.shape() {
+                return Err(Error::GradientShape {
+                    what: dj_dw_name,
+                    expected: w.shape(),
+                    found: dj_dw.shape(),
+                });
+            }
+            check_finite(dj_dw, dj_dw_name)?;
+            let w_new = w - &dj_dw.scale(learning_rate);
+            check_no_overflow(&w_new, w_name)?;
+            Ok(w_new)
+        };
+        // Both new matrices are built before either is stored, so an error
+        // in the second leaves the first untouched too.
+        let w1 = step(&self.w1, "W(1)", &gradients.dj_dw1, "dJ/dW(1)")?;
+        let w2 = step(&self.w2, "W(2)", &gradients.dj_dw2, "dJ/dW(2)")?;
+        self.w1 = w1;
+        self.w2 = w2;
+        Ok(())
+    }
+
+    fn check_x(&self, x: &Matrix) -> Result<(), Error> {
+        if x.cols() != self.input_size() {
+            return Err(Error::InputColumns {
+                expected: self.input_size(),
+                found: x.cols(),
+            });
+        }
+        if x.rows() == 0 {
+            return Err(Error::EmptyBatch);
+        }
+        check_finite(x, "X")
+    }
+
+    fn check_xy(&self, x: &Matrix, y: &Matrix) -> Result<(), Error> {
+        self.check_x(x)?;
+        if y.rows() != x.rows() {
+            return Err(Error::TargetRows {
+                expected: x.rows(),
+                found: y.rows(),
+            });
+        }
+        if y.cols() != self.output_size() {
+            return Err(Error::TargetColumns {
+                expected: self.output_size(),
+                found: y.cols(),
+            });
+        }
+        check_finite(y, "y")
+    }
+
+    /// The forward pass on an X already checked.
+    fn propagate(&self, x: &Matrix) -> Result<Forward, Error> {
+        // z(2) = X·W(1)
+        let z2 = x.dot(&self.w1);
+        check_no_overflow(&z2, "z(2)")?;
+        // a(2) = f(z(2))
+        let a2 = z2.map(sigmoid);
+        // z(3) = a(2)·W(2)
+        let z3 = a2.dot(&self.w2);
+        check_no_overflow(&z3, "z(3)")?;
+        // ŷ = f(z(3))
+        let y_hat = z3.map(sigmoid);
+        Ok(Forward { z2, a2, z3, y_hat })
+    }
+}
+
+/// Rejects user data holding NaN or ∞, naming where.
+fn check_finite(m: &Matrix, what: &'static str) -> Result<(), Error> {
+    match m.first_non_finite() {
+        None => Ok(()),
+        Some(at) => Err(Error::NonFinite { what, at }),
+    }
+}
+
+/// Rejects a computed term that left the range of `f64` although its inputs
+/// were finite.
+fn check_no_overflow(m: &Matrix, what: &'static str) -> Result<(), Error> {
+    match m.first_non_finite() {
+        None => Ok(()),
+        Some(_) => Err(Error::Overflow { what }),
+    }
+}
+
+impl fmt::Display for Trace {
+    /// Each term under the equation that defines it; precision and width
+    /// apply to every element, as for [`Matrix`].
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let terms: [(&str, &Matrix); 8] = [
+            ("z(2) = X·W(1)", &self.z2),
+            ("a(2) = f(z(2))", &self.a2),
+            ("z(3) = a(2)·W(2)", &self.z3),
+            ("ŷ = f(z(3))", &self.y_hat),
+            ("δ(3) = −(y − ŷ) ⊙ f′(z(3))", &self.delta3),
+            ("δ(2) = δ(3)·W(2)ᵀ ⊙ f′(z(2))", &self.delta2),
+            ("∂J/∂W(1) = Xᵀ·δ(2)", &self.dj_dw1),
+            ("∂J/∂W(2) = a(2)ᵀ·δ(3)", &self.dj_dw2),
+        ];
+        for (k, (label, m)) in terms.into_iter().enumerate() {
+            if k > 0 {
+                writeln!(f)?;
+            }
+            writeln!(f, "{label}")?;
+            fmt::Display::fmt(m, f)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use approx::assert_relative_eq;
+
+    /// The 1-1-1 network by hand: with w1 = w2 = 0, z(2) = z(3) = 0, a(2) = ŷ = ½,
+    /// f′(0) = ¼, so for x = 1, y = 1:
+    /// δ(3) = −(1 − ½)·¼ = −⅛, ∂J/∂W(2) = ½·(−⅛) = −1/16,
+    /// δ(2) = −⅛·0·¼ = 0, ∂J/∂W(1) = 0.
+    #[test]
+    fn gradients_by_hand_at_zero_weights() {
+        let net = TwoLayerNet::from_weights(Matrix::zeros(1, 1), Matrix::zeros(1, 1)).unwrap();
+        let t = net
+            .trace(&Matrix::from([[1.0]]), &Matrix::from([[1.0]]))
+            .unwrap();
+        assert_eq!(t.delta3[(0, 0)], -0.125);
+        assert_eq!(t.dj_dw2[(0, 0)], -0.0625);
+        assert_eq!(t.delta2[(0, 0)], 0.0);
+        assert_eq!(t.dj_dw1[(0, 0)], 0.0);
+    }
+
+    /// A 1-1-1 network with w1 = 2, w2 = −1 on x = 0.5, y = 0.25, worked with
+    /// the chain rule one scalar at a time.
+    #[test]
+    fn gradients_by_hand_scalar_chain_rule() {
+        let (w1, w2, x, y) = (2.0_f64, -1.0_f64, 0.5_f64, 0.25_f64);
+        let f = |z: f64| 1.0 / (1.0 + (-z).exp());
+        let fp = |z: f64| f(z) * (1.0 - f(z));
+        let z2 = x * w1;
+        let a2 = f(z2);
+        let z3 = a2 * w2;
+        let y_hat = f(z3);
+        let dj_dyhat = -(y - y_hat);
+        let dj_dw2 = dj_dyhat * fp(z3) * a2;
+        let dj_dw1 = dj_dyhat * fp(z3) * w2 * fp(z2) * x;
+
+        let net = TwoLayerNet::from_weights(Matrix::from([[w1]]), Matrix::from([[w2]])).unwrap();
+        let g = net
+            .gradients(&Matrix::from([[x]]), &Matrix::from([[y]]))
+            .unwrap();
+        assert_relative_eq!(g.dj_dw2[(0, 0)], dj_dw2, max_relative = 1e-14);
+        assert_relative_eq!(g.dj_dw1[(0, 0)], dj_dw1, max_relative = 1e-14);
+    }
+
+    #[test]
+    fn enormous_finite_weights_report_overflow_not_nan() {
+        let w1 = Matrix::from([[f64::MAX, -f64::MAX]]);
+        let w2 = Matrix::from([[1.0], [1.0]]);
+        let net = TwoLayerNet::from_weights(w1, w2).unwrap();
+        // z(2) = [2·MAX, …] overflows.
+        let x = Matrix::from([[2.0]]);
+        assert_eq!(net.forward(&x), Err(Error::Overflow { what: "z(2)" }));
+    }
+
+    #[test]
+    fn huge_targets_report_overflow_of_the_cost() {
+        let net = TwoLayerNet::random(1, 2, 1, 0).unwrap();
+        let x = Matrix::from([[0.5]]);
+        let y = Matrix::from([[1e200]]);
+        assert_eq!(net.cost(&x, &y), Err(Error::Overflow { what: "J" }));
+    }
+
+    #[test]
+    fn random_rejects_sizes_that_cannot_be_allocated() {
+        assert_eq!(
+            TwoLayerNet::random(usize::MAX, 2, 1, 0),
+            Err(Error::InvalidSizes {
+                sizes: [usize::MAX, 2, 1]
+            })
+        );
+    }
+
+    #[test]
+    fn trace_display_lists_every_term() {
+        // The terms of `gradients_by_hand_at_zero_weights`; δ(2) = (−⅛·0)·¼ is −0.
+        let net = TwoLayerNet::from_weights(Matrix::zeros(1, 1), Matrix::zeros(1, 1)).unwrap();
+        let t = net
+            .trace(&Matrix::from([[1.0]]), &Matrix::from([[1.0]]))
+            .unwrap();
+        let expected = "z(2) = X·W(1)\n[0.0000]\n\
+                        a(2) = f(z(2))\n[0.5000]\n\
+                        z(3) = a(2)·W(2)\n[0.0000]\n\
+                        ŷ = f(z(3))\n[0.5000]\n\
+                        δ(3) = −(y − ŷ) ⊙ f′(z(3))\n[-0.1250]\n\
+                        δ(2) = δ(3)·W(2)ᵀ ⊙ f′(z(2))\n[-0.0000]\n\
+                        ∂J/∂W(1) = Xᵀ·δ(2)\n[0.0000]\n\
+                        ∂J/∂W(2) = a(2)ᵀ·δ(3)\n[-0.0625]";
+        assert_eq!(format!("{t:.4}"), expected);
+    }
+}
