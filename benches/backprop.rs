@@ -1,1 +1,84 @@
-fn main() {}
+//! The backpropagation hot path: `gradients()` at the shapes of the series
+//! and beyond, and the matrix product it is built on.
+//!
+//! Throughput is counted in floating-point operations, so criterion's
+//! "elem/s" reads as FLOP/s. Run with `cargo bench --bench backprop`.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use backprop::{Matrix, TwoLayerNet, sigmoid};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+
+/// (N, inputs, hidden, outputs): the series' 2-3-1 network on its 3
+/// examples, then larger batches and layers.
+const SHAPES: [(usize, usize, usize, usize); 4] = [
+    (3, 2, 3, 1),
+    (64, 16, 32, 1),
+    (1024, 64, 128, 10),
+    (8192, 256, 512, 10),
+];
+
+/// Multiply-adds of the four products of one gradient computation, two
+/// FLOPs each: X·W(1) and Xᵀ·δ(2) (N·I·H each), a(2)·W(2), a(2)ᵀ·δ(3) and
+/// δ(3)·W(2)ᵀ (N·H·O each).
+fn gradient_flops((n, i, h, o): (usize, usize, usize, usize)) -> u64 {
+    (2 * (2 * n * i * h + 3 * n * h * o)) as u64
+}
+
+fn bench_gradients(c: &mut Criterion) {
+    let mut group = c.benchmark_group("gradients");
+    for shape @ (n, i, h, o) in SHAPES {
+        let net = TwoLayerNet::random(i, h, o, 1).unwrap();
+        let x = Matrix::randn(n, i, 2).map(sigmoid);
+        let y = Matrix::randn(n, o, 3).map(sigmoid);
+        if n * i * h > 1 << 24 {
+            group
+                .sample_size(10)
+                .measurement_time(Duration::from_secs(20));
+        }
+        group.throughput(Throughput::Elements(gradient_flops(shape)));
+        let id = BenchmarkId::from_parameter(format!("{n}x{i}-{h}-{o}"));
+        group.bench_with_input(id, &(x, y), |b, (x, y)| {
+            b.iter(|| {
+                black_box(&net)
+                    .gradients(black_box(x), black_box(y))
+                    .unwrap()
+            })
+        });
+    }
+    group.finish();
+}
+
+/// The textbook triple loop, the baseline `dot` is measured against.
+fn naive_dot(a: &Matrix, b: &Matrix) -> Matrix {
+    Matrix::from_fn(a.rows(), b.cols(), |i, j| {
+        (0..a.cols()).map(|p| a[(i, p)] * b[(p, j)]).sum()
+    })
+}
+
+fn bench_dot(c: &mut Criterion) {
+    let mut group = c.benchmark_group("dot");
+    for n in [64, 256, 1024] {
+        let a = Matrix::randn(n, n, 4);
+        let b = Matrix::randn(n, n, 5);
+        group.throughput(Throughput::Elements(2 * (n as u64).pow(3)));
+        if n >= 1024 {
+            group
+                .sample_size(10)
+                .measurement_time(Duration::from_secs(20));
+        }
+        group.bench_with_input(BenchmarkId::new("dot", n), &(&a, &b), |bench, (a, b)| {
+            bench.iter(|| black_box(a).dot(black_box(b)))
+        });
+        if n <= 256 {
+            group.bench_with_input(BenchmarkId::new("naive", n), &(&a, &b), |bench, (a, b)| {
+                bench.iter(|| naive_dot(black_box(a), black_box(b)))
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_gradients, bench_dot);
+criterion_main!(benches);

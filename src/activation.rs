@@ -64,7 +64,9 @@ pub fn sigmoid(z: f64) -> f64 {
 pub fn sigmoid_prime(z: f64) -> f64 {
     let e = (-z.abs()).exp();
     let one_plus_e = 1.0 + e;
-    e / (one_plus_e * one_plus_e)
+    // Near z = 0 rounding can land one ulp above the true maximum ¼; the
+    // exact value never exceeds it, so the bound is the nearer answer.
+    (e / (one_plus_e * one_plus_e)).min(0.25)
 }
 
 #[cfg(test)]
@@ -88,6 +90,15 @@ mod tests {
         }
         assert_eq!(sigmoid(f64::INFINITY), 1.0);
         assert_eq!(sigmoid(f64::NEG_INFINITY), 0.0);
+    }
+
+    #[test]
+    fn sigmoid_prime_never_exceeds_its_maximum() {
+        // Found by proptest: e/(1 + e)² rounds to ¼ + 1 ulp here.
+        assert_eq!(sigmoid_prime(-4.409201731886703e-12), 0.25);
+        for k in -1000..=1000 {
+            assert!(sigmoid_prime(f64::from(k) * 1e-13) <= 0.25);
+        }
     }
 
     #[test]
