@@ -101,18 +101,22 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod activation;
+mod cost;
 pub mod data;
 mod error;
 mod gradcheck;
 mod matrix;
 mod network;
 mod rng;
+mod train;
 
 pub use activation::{sigmoid, sigmoid_prime};
+pub use cost::Cost;
 pub use error::{Error, Shape};
 pub use gradcheck::{DEFAULT_EPSILON, GradientCheck, numerical_gradient, relative_error};
 pub use matrix::Matrix;
 pub use network::{Gradients, Trace, TwoLayerNet};
+pub use train::{Bfgs, GradientDescent, Model, Optimiser, Progress, Report, StopReason};
 
 // The README's examples run as doc tests.
 #[doc = include_str!("../README.md")]

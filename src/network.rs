@@ -4,6 +4,7 @@
 use std::fmt;
 
 use crate::activation::{sigmoid, sigmoid_prime};
+use crate::cost::Cost;
 use crate::error::Error;
 use crate::matrix::Matrix;
 use crate::rng::Rng;
@@ -19,11 +20,12 @@ use crate::rng::Rng;
 ///
 /// W(1) is `input_size × hidden_size` and W(2) is `hidden_size × output_size`.
 /// As in the series there are no bias terms. X holds one example per row
-/// (N × inputs), y one target per row (N × outputs).
+/// (N × inputs), y one target per row (N × outputs). J is Part 4's cost
+/// unless [`with_cost`](Self::with_cost) selects Part 7's regularised one.
 ///
-/// The network holds only its weights: every method that takes a batch
-/// computes what it needs and returns it, so a `&TwoLayerNet` can be shared
-/// freely and a rejected call changes nothing.
+/// The network holds only its weights and its choice of cost: every method
+/// that takes a batch computes what it needs and returns it, so a
+/// `&TwoLayerNet` can be shared freely and a rejected call changes nothing.
 ///
 /// # Examples
 ///
@@ -42,6 +44,7 @@ use crate::rng::Rng;
 pub struct TwoLayerNet {
     w1: Matrix,
     w2: Matrix,
+    cost: Cost,
 }
 
 /// ∂J/∂W(1) and ∂J/∂W(2), each the shape of its weight matrix: the series'
@@ -90,7 +93,9 @@ impl Gradients {
 }
 
 /// Every term of the derivation for one batch, from the forward pass to both
-/// gradients, for a learner to print and inspect.
+/// gradients, for a learner to print and inspect. With the regularised
+/// [`Cost`] the gradients include its `/ N + λ·W` terms; the errors δ are the
+/// same for both costs.
 ///
 /// Printing it with `{}` (or `{:.4}` for four decimals) lists each term under
 /// the equation that defines it.
@@ -130,6 +135,8 @@ pub struct Trace {
     pub dj_dw1: Matrix,
     /// ∂J/∂W(2) = a(2)ᵀ·δ(3), hidden × outputs.
     pub dj_dw2: Matrix,
+    /// The cost the gradients are of, so that printing shows its equations.
+    pub cost: Cost,
 }
 
 impl From<Trace> for Gradients {
@@ -186,7 +193,11 @@ impl TwoLayerNet {
         }
         check_finite(&w1, "W(1)")?;
         check_finite(&w2, "W(2)")?;
-        Ok(Self { w1, w2 })
+        Ok(Self {
+            w1,
+            w2,
+            cost: Cost::default(),
+        })
     }
 
     /// A network with standard-normal initial weights, like the series'
@@ -228,7 +239,53 @@ impl TwoLayerNet {
         let mut rng = Rng::new(seed);
         let w1 = Matrix::randn_from(input_size, hidden_size, &mut rng);
         let w2 = Matrix::randn_from(hidden_size, output_size, &mut rng);
-        Ok(Self { w1, w2 })
+        Ok(Self {
+            w1,
+            w2,
+            cost: Cost::default(),
+        })
+    }
+
+    /// The same network measuring and differentiating the given [`Cost`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidSetting`] when λ is negative, NaN or infinite.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop::{data, Cost, TwoLayerNet};
+    ///
+    /// let (train, _) = data::part7_normalised();
+    /// let net = TwoLayerNet::random(2, 3, 1, 0)?;
+    /// let part4 = net.cost(&train.x, &train.y)?;
+    /// let net = net.with_cost(Cost::Regularised { lambda: 0.0 })?;
+    /// // With λ = 0 the Part 7 cost is the Part 4 cost divided by N.
+    /// assert!((net.cost(&train.x, &train.y)? - part4 / 4.0).abs() < 1e-15);
+    /// assert!(net.with_cost(Cost::Regularised { lambda: -1.0 }).is_err());
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    pub fn with_cost(self, cost: Cost) -> Result<Self, Error> {
+        Ok(Self {
+            cost: cost.validated()?,
+            ..self
+        })
+    }
+
+    /// The cost J this network measures and differentiates: the series'
+    /// `costFunction`, as chosen by [`with_cost`](Self::with_cost).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop::{Cost, TwoLayerNet};
+    ///
+    /// assert_eq!(TwoLayerNet::random(2, 3, 1, 0)?.cost_function(), Cost::SumOfSquares);
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    pub fn cost_function(&self) -> Cost {
+        self.cost
     }
 
     /// Number of inputs (columns of X): the series' `inputLayerSize`.
@@ -330,8 +387,9 @@ impl TwoLayerNet {
         Ok(self.propagate(x)?.y_hat)
     }
 
-    /// The cost J = ½ Σ (y − ŷ)², summed over every example and output: the
-    /// series' `costFunction`.
+    /// The cost J of the batch: J = ½ Σ (y − ŷ)², summed over every example
+    /// and output (the series' `costFunction`), or the regularised Part 7
+    /// cost if [`with_cost`](Self::with_cost) chose it.
     ///
     /// # Errors
     ///
@@ -356,19 +414,32 @@ impl TwoLayerNet {
     pub fn cost(&self, x: &Matrix, y: &Matrix) -> Result<f64, Error> {
         self.check_xy(x, y)?;
         let y_hat = self.propagate(x)?.y_hat;
-        // J = ½ Σ (y − ŷ)², halving each term first so that J overflows only
-        // when it is itself beyond f64.
-        let j: f64 = y
-            .as_slice()
-            .iter()
-            .zip(y_hat.as_slice())
-            .map(|(&y, &y_hat)| 0.5 * (y - y_hat) * (y - y_hat))
-            .sum();
-        if j.is_finite() {
-            Ok(j)
-        } else {
-            Err(Error::Overflow { what: "J" })
-        }
+        self.cost.value(y, &y_hat, &self.w1, &self.w2)
+    }
+
+    /// J and both gradients from one forward pass, as an optimiser wants
+    /// them.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`gradients`](Self::gradients).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop::{data, TwoLayerNet};
+    ///
+    /// let d = data::part1_normalised();
+    /// let net = TwoLayerNet::random(2, 3, 1, 3)?;
+    /// let (j, g) = net.cost_and_gradients(&d.x, &d.y)?;
+    /// assert_eq!(j, net.cost(&d.x, &d.y)?);
+    /// assert_eq!(g, net.gradients(&d.x, &d.y)?);
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    pub fn cost_and_gradients(&self, x: &Matrix, y: &Matrix) -> Result<(f64, Gradients), Error> {
+        let trace = self.trace(x, y)?;
+        let j = self.cost.value(y, &trace.y_hat, &self.w1, &self.w2)?;
+        Ok((j, Gradients::from(trace)))
     }
 
     /// ∂J/∂W(1) and ∂J/∂W(2) for the batch, by backpropagation: the series'
@@ -382,7 +453,8 @@ impl TwoLayerNet {
     /// ```
     ///
     /// The products with a(2)ᵀ and Xᵀ add up every example's gradient: every
-    /// example gets a vote on which way is downhill.
+    /// example gets a vote on which way is downhill. The regularised [`Cost`]
+    /// divides those sums by N and adds λ·W.
     ///
     /// # Errors
     ///
@@ -427,15 +499,16 @@ impl TwoLayerNet {
     pub fn trace(&self, x: &Matrix, y: &Matrix) -> Result<Trace, Error> {
         self.check_xy(x, y)?;
         let Forward { z2, a2, z3, y_hat } = self.propagate(x)?;
+        let n = x.rows();
 
         // δ(3) = −(y − ŷ) ⊙ f′(z(3)); −(y − ŷ) is ŷ − y exactly in IEEE arithmetic.
         let delta3 = (&y_hat - y).multiply(&z3.map(sigmoid_prime));
         // ∂J/∂W(2) = a(2)ᵀ·δ(3): the sum over examples of each one's vote.
-        let dj_dw2 = a2.tr_dot(&delta3);
+        let dj_dw2 = self.cost.gradient(a2.tr_dot(&delta3), &self.w2, n);
         // δ(2) = δ(3)·W(2)ᵀ ⊙ f′(z(2)): the error carried back across W(2).
         let delta2 = delta3.dot_tr(&self.w2).multiply(&z2.map(sigmoid_prime));
         // ∂J/∂W(1) = Xᵀ·δ(2)
-        let dj_dw1 = x.tr_dot(&delta2);
+        let dj_dw1 = self.cost.gradient(x.tr_dot(&delta2), &self.w1, n);
 
         check_no_overflow(&dj_dw2, "dJ/dW(2)")?;
         check_no_overflow(&delta2, "δ(2)")?;
@@ -449,6 +522,7 @@ impl TwoLayerNet {
             delta2,
             dj_dw1,
             dj_dw2,
+            cost: self.cost,
         })
     }
 
@@ -636,6 +710,7 @@ impl fmt::Display for Trace {
     /// Each term under the equation that defines it; precision and width
     /// apply to every element, as for [`Matrix`].
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let [dj_dw1, dj_dw2] = self.cost.gradient_equations();
         let terms: [(&str, &Matrix); 8] = [
             ("z(2) = X·W(1)", &self.z2),
             ("a(2) = f(z(2))", &self.a2),
@@ -643,8 +718,8 @@ impl fmt::Display for Trace {
             ("ŷ = f(z(3))", &self.y_hat),
             ("δ(3) = −(y − ŷ) ⊙ f′(z(3))", &self.delta3),
             ("δ(2) = δ(3)·W(2)ᵀ ⊙ f′(z(2))", &self.delta2),
-            ("∂J/∂W(1) = Xᵀ·δ(2)", &self.dj_dw1),
-            ("∂J/∂W(2) = a(2)ᵀ·δ(3)", &self.dj_dw2),
+            (dj_dw1, &self.dj_dw1),
+            (dj_dw2, &self.dj_dw2),
         ];
         for (k, (label, m)) in terms.into_iter().enumerate() {
             if k > 0 {

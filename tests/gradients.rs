@@ -7,7 +7,7 @@ mod common;
 use std::cell::RefCell;
 
 use approx::assert_relative_eq;
-use backprop::{Matrix, TwoLayerNet, data, relative_error};
+use backprop::{Cost, Matrix, TwoLayerNet, data, relative_error};
 use common::{Problem, close, naive_gradients, problem};
 use proptest::prelude::*;
 use proptest::test_runner::TestRunner;
@@ -151,6 +151,25 @@ proptest! {
         }
         prop_assert!(close(&g.dj_dw1, &sum1, 1e-12));
         prop_assert!(close(&g.dj_dw2, &sum2, 1e-12));
+    }
+
+    /// Part 7's regularised cost: its gradients against central differences
+    /// (extrapolated, as above) and against the per-example loop scaled by
+    /// hand, ∂J/∂W = (sum over examples) / N + λ·W.
+    #[test]
+    fn regularised_gradients_match_central_differences(p in problem(), lambda in 0.0..0.1f64) {
+        let net = p.net.clone().with_cost(Cost::Regularised { lambda }).unwrap();
+        let g = net.gradients(&p.x, &p.y).unwrap();
+        let err = relative_error(&g.to_vec(), &extrapolated_numerical_gradient(&net, &p.x, &p.y));
+        prop_assert!(err < 1e-8, "relative error {err:e}");
+
+        let n = p.x.rows() as f64;
+        let (g1, g2) = naive_gradients(&p.net, &p.x, &p.y);
+        let by_hand = |sum: &Matrix, w: &Matrix| {
+            Matrix::from_fn(w.rows(), w.cols(), |i, j| sum[(i, j)] / n + lambda * w[(i, j)])
+        };
+        prop_assert!(close(&g.dj_dw1, &by_hand(&g1, p.net.w1()), 1e-12));
+        prop_assert!(close(&g.dj_dw2, &by_hand(&g2, p.net.w2()), 1e-12));
     }
 
     /// The trace's terms are the equations they are named after.

@@ -1,0 +1,159 @@
+//! The cost functions of the series: Part 4's sum of squared errors and
+//! Part 7's regularised mean.
+
+use crate::error::Error;
+use crate::matrix::Matrix;
+
+/// Which cost J a [`TwoLayerNet`](crate::TwoLayerNet) measures and
+/// differentiates.
+///
+/// ```text
+/// SumOfSquares:   J = ½ Σ (y − ŷ)²
+///                 ∂J/∂W(2) = a(2)ᵀ·δ(3)            ∂J/∂W(1) = Xᵀ·δ(2)
+///
+/// Regularised:    J = ½ Σ (y − ŷ)² / N + (λ/2)·(Σ W(1)² + Σ W(2)²)
+///                 ∂J/∂W(2) = a(2)ᵀ·δ(3) / N + λ·W(2)
+///                 ∂J/∂W(1) = Xᵀ·δ(2) / N + λ·W(1)
+/// ```
+///
+/// N is the number of examples in the batch. The errors δ(3) and δ(2) are
+/// the same for both. Dividing by N makes costs of batches of different
+/// sizes comparable (training against testing); the λ term penalises large
+/// weights, which is how Part 7 fights overfitting.
+///
+/// # Examples
+///
+/// ```
+/// use backprop::{Cost, TwoLayerNet};
+///
+/// let net = TwoLayerNet::random(2, 3, 1, 0)?;
+/// assert_eq!(net.cost_function(), Cost::SumOfSquares);
+/// let net = net.with_cost(Cost::Regularised { lambda: 1e-4 })?;
+/// assert_eq!(net.cost_function(), Cost::Regularised { lambda: 1e-4 });
+/// # Ok::<(), backprop::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[non_exhaustive]
+pub enum Cost {
+    /// Part 4: J = ½ Σ (y − ŷ)², the default.
+    #[default]
+    SumOfSquares,
+    /// Part 7: J = ½ Σ (y − ŷ)² / N + (λ/2)·(Σ W(1)² + Σ W(2)²).
+    Regularised {
+        /// The penalty λ on the squared weights, finite and ≥ 0 (the series
+        /// uses 1e-4).
+        lambda: f64,
+    },
+}
+
+impl Cost {
+    /// The cost itself if its setting is in range.
+    pub(crate) fn validated(self) -> Result<Self, Error> {
+        match self {
+            Cost::Regularised { lambda } if !(lambda >= 0.0 && lambda.is_finite()) => {
+                Err(Error::InvalidSetting {
+                    what: "lambda",
+                    value: lambda,
+                })
+            }
+            _ => Ok(self),
+        }
+    }
+
+    /// J for targets `y`, predictions `y_hat` and the weights.
+    pub(crate) fn value(
+        self,
+        y: &Matrix,
+        y_hat: &Matrix,
+        w1: &Matrix,
+        w2: &Matrix,
+    ) -> Result<f64, Error> {
+        // ½ Σ (y − ŷ)², halving each term first so that the sum overflows only
+        // when J itself is beyond f64.
+        let half_sse: f64 = y
+            .as_slice()
+            .iter()
+            .zip(y_hat.as_slice())
+            .map(|(&y, &y_hat)| 0.5 * (y - y_hat) * (y - y_hat))
+            .sum();
+        let j = match self {
+            Cost::SumOfSquares => half_sse,
+            Cost::Regularised { lambda } => {
+                let n = y.rows() as f64;
+                let weights = w1.as_slice().iter().chain(w2.as_slice());
+                let penalty: f64 = weights.map(|&w| 0.5 * lambda * w * w).sum();
+                half_sse / n + penalty
+            }
+        };
+        if j.is_finite() {
+            Ok(j)
+        } else {
+            Err(Error::Overflow { what: "J" })
+        }
+    }
+
+    /// ∂J/∂W from the unscaled sum over examples (a(2)ᵀ·δ(3) or Xᵀ·δ(2)),
+    /// the weights W and the batch size N.
+    pub(crate) fn gradient(self, summed: Matrix, w: &Matrix, n: usize) -> Matrix {
+        match self {
+            Cost::SumOfSquares => summed,
+            Cost::Regularised { lambda } => {
+                let n = n as f64;
+                let mut g = summed;
+                for (g, &w) in g.as_mut_slice().iter_mut().zip(w.as_slice()) {
+                    *g = *g / n + lambda * w;
+                }
+                g
+            }
+        }
+    }
+
+    /// The equations of ∂J/∂W(1) and ∂J/∂W(2), for printing a trace.
+    pub(crate) fn gradient_equations(self) -> [&'static str; 2] {
+        match self {
+            Cost::SumOfSquares => ["∂J/∂W(1) = Xᵀ·δ(2)", "∂J/∂W(2) = a(2)ᵀ·δ(3)"],
+            Cost::Regularised { .. } => [
+                "∂J/∂W(1) = Xᵀ·δ(2) / N + λ·W(1)",
+                "∂J/∂W(2) = a(2)ᵀ·δ(3) / N + λ·W(2)",
+            ],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_by_hand() {
+        let y = Matrix::from([[1.0], [0.0]]);
+        let y_hat = Matrix::from([[0.5], [0.5]]);
+        let w1 = Matrix::from([[1.0, 2.0]]);
+        let w2 = Matrix::from([[3.0], [-1.0]]);
+        // ½(0.25 + 0.25) = 0.25
+        assert_eq!(Cost::SumOfSquares.value(&y, &y_hat, &w1, &w2), Ok(0.25));
+        // 0.25 / 2 + (0.1 / 2)·(1 + 4 + 9 + 1) = 0.125 + 0.75
+        let j = Cost::Regularised { lambda: 0.1 }
+            .value(&y, &y_hat, &w1, &w2)
+            .unwrap();
+        assert!((j - 0.875).abs() < 1e-15);
+    }
+
+    #[test]
+    fn gradients_by_hand() {
+        let summed = Matrix::from([[4.0, -2.0]]);
+        let w = Matrix::from([[1.0, 3.0]]);
+        assert_eq!(Cost::SumOfSquares.gradient(summed.clone(), &w, 2), summed);
+        // [4/2 + 0.5·1, −2/2 + 0.5·3]
+        let g = Cost::Regularised { lambda: 0.5 }.gradient(summed, &w, 2);
+        assert_eq!(g, Matrix::from([[2.5, 0.5]]));
+    }
+
+    #[test]
+    fn lambda_must_be_finite_and_not_negative() {
+        for lambda in [-1e-4, f64::NAN, f64::INFINITY] {
+            assert!(Cost::Regularised { lambda }.validated().is_err());
+        }
+        assert!(Cost::Regularised { lambda: 0.0 }.validated().is_ok());
+    }
+}

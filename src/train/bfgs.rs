@@ -1,0 +1,269 @@
+//! BFGS, the quasi-Newton method the series trains with (Nocedal & Wright,
+//! *Numerical Optimization*, 2nd ed., Algorithm 6.1).
+
+use super::line_search::{StrongWolfe, dot};
+use super::run::{Minimise, Outcome, Run};
+use super::{StopReason, check_setting, max_abs};
+use crate::error::Error;
+
+/// The BFGS quasi-Newton method with a strong-Wolfe line search.
+///
+/// Each iteration steps along d = −H·∇J, where H approximates the inverse
+/// Hessian, by a step α that satisfies the strong Wolfe conditions; then H is
+/// updated from the step s = α·d and the change in gradient
+/// y = ∇J(p + s) − ∇J(p):
+///
+/// ```text
+/// H ← (I − ρ·s·yᵀ)·H·(I − ρ·y·sᵀ) + ρ·s·sᵀ        ρ = 1 / (yᵀs)
+/// ```
+///
+/// H starts as the identity, rescaled to (yᵀs / yᵀy)·I before the first
+/// update (N&W eq. 6.20). It is an n × n matrix for n parameters, so BFGS
+/// suits networks of up to a few thousand weights.
+///
+/// Defaults, as in the series and scipy: at most 200 iterations, stop when
+/// ‖∇J‖∞ ≤ 1e-5, Wolfe constants c1 = 1e-4 and c2 = 0.9.
+///
+/// # Examples
+///
+/// ```
+/// use backprop::{data, Bfgs, Optimiser, StopReason, TwoLayerNet};
+///
+/// let d = data::part1_normalised();
+/// let mut net = TwoLayerNet::random(2, 3, 1, 42)?;
+/// let report = Bfgs::default().train(&mut net, &d)?;
+/// assert_eq!(report.stop, StopReason::Converged);
+/// assert!(report.final_cost < 1e-6);
+/// let scores = net.forward(&d.x)?.scale(100.0);
+/// assert!((scores[(0, 0)] - 75.0).abs() < 0.5);
+/// # Ok::<(), backprop::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bfgs {
+    max_iterations: usize,
+    gradient_tolerance: f64,
+    wolfe: (f64, f64),
+}
+
+impl Default for Bfgs {
+    fn default() -> Self {
+        Bfgs {
+            max_iterations: 200,
+            gradient_tolerance: 1e-5,
+            wolfe: (1e-4, 0.9),
+        }
+    }
+}
+
+impl Bfgs {
+    /// The most iterations to run (default 200, as in the series).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let bfgs = backprop::Bfgs::default().max_iterations(50);
+    /// # let _ = bfgs;
+    /// ```
+    pub fn max_iterations(self, max_iterations: usize) -> Self {
+        Bfgs {
+            max_iterations,
+            ..self
+        }
+    }
+
+    /// Stop once ‖∇J‖∞ ≤ `tolerance` (default 1e-5; 0 runs until the
+    /// iteration limit or a failed line search).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let bfgs = backprop::Bfgs::default().gradient_tolerance(1e-8);
+    /// # let _ = bfgs;
+    /// ```
+    pub fn gradient_tolerance(self, tolerance: f64) -> Self {
+        Bfgs {
+            gradient_tolerance: tolerance,
+            ..self
+        }
+    }
+
+    /// The strong Wolfe constants, 0 < c1 < c2 < 1 (default 1e-4 and 0.9):
+    /// c1 sets how much decrease a step must bring, c2 how much the slope
+    /// along the line must flatten.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let bfgs = backprop::Bfgs::default().wolfe(1e-4, 0.5);
+    /// # let _ = bfgs;
+    /// ```
+    pub fn wolfe(self, c1: f64, c2: f64) -> Self {
+        Bfgs {
+            wolfe: (c1, c2),
+            ..self
+        }
+    }
+}
+
+impl Minimise for Bfgs {
+    fn validate(&self) -> Result<(), Error> {
+        let (c1, c2) = self.wolfe;
+        check_setting("c1", c1, 0.0 < c1 && c1 < 1.0)?;
+        check_setting("c2", c2, c1 < c2 && c2 < 1.0)?;
+        let tol = self.gradient_tolerance;
+        check_setting("gradient tolerance", tol, tol >= 0.0)
+    }
+
+    fn minimise(&self, run: &mut Run<'_>, start: Vec<f64>) -> Result<Outcome, Error> {
+        let n = start.len();
+        let mut h = InverseHessian::identity(n)?;
+        let wolfe = StrongWolfe {
+            c1: self.wolfe.0,
+            c2: self.wolfe.1,
+        };
+        let mut p = start;
+        let mut at = run.evaluate(&p)?;
+        let stop = 'search: {
+            if run.iteration_done(0, &p, &at)?.is_break() {
+                break 'search StopReason::Stopped;
+            }
+            for iteration in 1..=self.max_iterations {
+                if max_abs(&at.gradient) <= self.gradient_tolerance {
+                    break 'search StopReason::Converged;
+                }
+                // d = −H·∇J; if rounding has left H unable to give a descent
+                // direction, start again from steepest descent.
+                let mut d = h.times_negated(&at.gradient);
+                let downhill = dot(&d, &at.gradient) < 0.0; // false for NaN too
+                if !downhill {
+                    h.reset();
+                    d = at.gradient.iter().map(|g| -g).collect();
+                }
+                let Some(step) = wolfe.search(run, &p, &at, &d, 1.0) else {
+                    break 'search StopReason::LineSearchFailed;
+                };
+                let s: Vec<f64> = step.params.iter().zip(&p).map(|(a, b)| a - b).collect();
+                let y: Vec<f64> = (step.at.gradient.iter().zip(&at.gradient))
+                    .map(|(a, b)| a - b)
+                    .collect();
+                h.update(&s, &y, iteration == 1);
+                (p, at) = (step.params, step.at);
+                if run.iteration_done(iteration, &p, &at)?.is_break() {
+                    break 'search StopReason::Stopped;
+                }
+            }
+            if max_abs(&at.gradient) <= self.gradient_tolerance {
+                StopReason::Converged
+            } else {
+                StopReason::IterationLimit
+            }
+        };
+        Ok(Outcome {
+            params: p,
+            cost: at.cost,
+            stop,
+        })
+    }
+}
+
+/// The n × n inverse-Hessian approximation H, row-major.
+struct InverseHessian {
+    n: usize,
+    h: Vec<f64>,
+}
+
+impl InverseHessian {
+    /// The identity, or an error rather than an abort when n² values cannot
+    /// be allocated.
+    fn identity(n: usize) -> Result<Self, Error> {
+        let too_large = Error::InvalidSetting {
+            what: "BFGS parameter count (an n × n matrix is needed)",
+            value: n as f64,
+        };
+        let len = n.checked_mul(n).ok_or(too_large.clone())?;
+        let mut h = Vec::new();
+        h.try_reserve_exact(len).map_err(|_| too_large)?;
+        h.resize(len, 0.0);
+        let mut me = InverseHessian { n, h };
+        me.reset();
+        Ok(me)
+    }
+
+    fn reset(&mut self) {
+        self.h.fill(0.0);
+        for i in 0..self.n {
+            self.h[i * self.n + i] = 1.0;
+        }
+    }
+
+    /// −H·g
+    fn times_negated(&self, g: &[f64]) -> Vec<f64> {
+        self.h
+            .chunks_exact(self.n.max(1))
+            .map(|row| -dot(row, g))
+            .collect()
+    }
+
+    /// The BFGS update from step s and gradient change y, skipped when
+    /// yᵀs ≤ 0 (the curvature condition failed to rounding), which would
+    /// make H indefinite. On the first update H is first rescaled to
+    /// (yᵀs / yᵀy)·I so that its size matches the problem's curvature.
+    fn update(&mut self, s: &[f64], y: &[f64], first: bool) {
+        let ys = dot(y, s);
+        let yy = dot(y, y);
+        if !(ys > 0.0 && yy > 0.0 && ys.is_finite() && yy.is_finite()) {
+            return;
+        }
+        if first {
+            self.reset();
+            self.h.iter_mut().for_each(|v| *v *= ys / yy);
+        }
+        let rho = 1.0 / ys;
+        // With H symmetric, (I − ρ·s·yᵀ)·H·(I − ρ·y·sᵀ) + ρ·s·sᵀ
+        //   = H − ρ·(s·(Hy)ᵀ + (Hy)·sᵀ) + (ρ²·yᵀHy + ρ)·s·sᵀ.
+        let hy: Vec<f64> = self.h.chunks_exact(self.n).map(|row| dot(row, y)).collect();
+        let yhy = dot(y, &hy);
+        let ss_factor = rho * rho * yhy + rho;
+        for (i, row) in self.h.chunks_exact_mut(self.n).enumerate() {
+            for (j, v) in row.iter_mut().enumerate() {
+                *v += -rho * (s[i] * hy[j] + hy[i] * s[j]) + ss_factor * s[i] * s[j];
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The updated H satisfies the secant equation H·y = s.
+    #[test]
+    fn update_satisfies_the_secant_equation() {
+        let mut h = InverseHessian::identity(3).unwrap();
+        let s = [0.5, -1.0, 0.25];
+        let y = [1.0, -1.5, 0.75];
+        h.update(&s, &y, false);
+        let hy: Vec<f64> = h.times_negated(&y).iter().map(|v| -v).collect();
+        for (a, b) in hy.iter().zip(&s) {
+            assert!((a - b).abs() < 1e-14, "{hy:?} vs {s:?}");
+        }
+        // and stays symmetric
+        for i in 0..3 {
+            for j in 0..3 {
+                assert!((h.h[i * 3 + j] - h.h[j * 3 + i]).abs() < 1e-15);
+            }
+        }
+    }
+
+    #[test]
+    fn update_is_skipped_without_positive_curvature() {
+        let mut h = InverseHessian::identity(2).unwrap();
+        h.update(&[1.0, 0.0], &[-1.0, 0.0], false);
+        assert_eq!(h.h, vec![1.0, 0.0, 0.0, 1.0]);
+    }
+
+    #[test]
+    fn impossible_sizes_are_errors_not_aborts() {
+        assert!(InverseHessian::identity(usize::MAX).is_err());
+    }
+}

@@ -1,0 +1,150 @@
+//! Batch gradient descent, optionally with momentum.
+
+use super::run::{Minimise, Outcome, Run};
+use super::{StopReason, check_setting, max_abs};
+use crate::error::Error;
+
+/// Batch gradient descent: every iteration takes one step downhill,
+/// p ← p − η·∇J(p), with learning rate η (the step of Part 4: "subtract our
+/// gradient from our weights").
+///
+/// With momentum μ > 0 the step remembers the previous one:
+/// v ← μ·v − η·∇J(p), p ← p + v.
+///
+/// Defaults: no momentum, at most 1000 iterations, stop when ‖∇J‖∞ ≤ 1e-5.
+///
+/// # Examples
+///
+/// ```
+/// use backprop::{data, GradientDescent, Optimiser, TwoLayerNet};
+///
+/// let d = data::part1_normalised();
+/// let mut net = TwoLayerNet::random(2, 3, 1, 7)?;
+/// let report = GradientDescent::new(2.0)
+///     .momentum(0.5)
+///     .max_iterations(500)
+///     .train(&mut net, &d)?;
+/// assert!(report.final_cost < 0.01);
+/// assert_eq!(net.cost(&d.x, &d.y)?, report.final_cost);
+/// # Ok::<(), backprop::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GradientDescent {
+    learning_rate: f64,
+    momentum: f64,
+    max_iterations: usize,
+    gradient_tolerance: f64,
+}
+
+impl GradientDescent {
+    /// Gradient descent with learning rate η = `learning_rate` (finite and
+    /// positive; checked when training starts).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let gd = backprop::GradientDescent::new(0.5);
+    /// # let _ = gd;
+    /// ```
+    pub fn new(learning_rate: f64) -> Self {
+        GradientDescent {
+            learning_rate,
+            momentum: 0.0,
+            max_iterations: 1000,
+            gradient_tolerance: 1e-5,
+        }
+    }
+
+    /// Momentum μ in \[0, 1): the fraction of the previous step carried into
+    /// the next.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let gd = backprop::GradientDescent::new(0.5).momentum(0.9);
+    /// # let _ = gd;
+    /// ```
+    pub fn momentum(self, momentum: f64) -> Self {
+        GradientDescent { momentum, ..self }
+    }
+
+    /// The most iterations to run (default 1000).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let gd = backprop::GradientDescent::new(0.5).max_iterations(50);
+    /// # let _ = gd;
+    /// ```
+    pub fn max_iterations(self, max_iterations: usize) -> Self {
+        GradientDescent {
+            max_iterations,
+            ..self
+        }
+    }
+
+    /// Stop once ‖∇J‖∞ ≤ `tolerance` (default 1e-5; 0 runs to the
+    /// iteration limit).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let gd = backprop::GradientDescent::new(0.5).gradient_tolerance(1e-8);
+    /// # let _ = gd;
+    /// ```
+    pub fn gradient_tolerance(self, tolerance: f64) -> Self {
+        GradientDescent {
+            gradient_tolerance: tolerance,
+            ..self
+        }
+    }
+}
+
+impl Minimise for GradientDescent {
+    fn validate(&self) -> Result<(), Error> {
+        let (eta, mu, tol) = (self.learning_rate, self.momentum, self.gradient_tolerance);
+        check_setting("learning rate", eta, eta > 0.0)?;
+        check_setting("momentum", mu, (0.0..1.0).contains(&mu))?;
+        check_setting("gradient tolerance", tol, tol >= 0.0)
+    }
+
+    fn minimise(&self, run: &mut Run<'_>, start: Vec<f64>) -> Result<Outcome, Error> {
+        let mut p = start;
+        let mut at = run.evaluate(&p)?;
+        let mut velocity = vec![0.0; p.len()];
+        let stop = 'descent: {
+            if run.iteration_done(0, &p, &at)?.is_break() {
+                break 'descent StopReason::Stopped;
+            }
+            for iteration in 1..=self.max_iterations {
+                if max_abs(&at.gradient) <= self.gradient_tolerance {
+                    break 'descent StopReason::Converged;
+                }
+                // v ← μ·v − η·∇J(p),  p ← p + v
+                for (v, g) in velocity.iter_mut().zip(&at.gradient) {
+                    *v = self.momentum * *v - self.learning_rate * g;
+                }
+                let next: Vec<f64> = p.iter().zip(&velocity).map(|(p, v)| p + v).collect();
+                // The data were accepted at the start, so a failure here comes
+                // from the new parameters: too large a step.
+                let Ok(next_at) = run.evaluate(&next) else {
+                    break 'descent StopReason::Diverged;
+                };
+                (p, at) = (next, next_at);
+                if run.iteration_done(iteration, &p, &at)?.is_break() {
+                    break 'descent StopReason::Stopped;
+                }
+            }
+            if max_abs(&at.gradient) <= self.gradient_tolerance {
+                StopReason::Converged
+            } else {
+                StopReason::IterationLimit
+            }
+        };
+        Ok(Outcome {
+            params: p,
+            cost: at.cost,
+            stop,
+        })
+    }
+}

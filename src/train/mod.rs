@@ -1,0 +1,260 @@
+//! Training (Parts 6 and 7 of the series): gradient descent and BFGS behind
+//! one small API, for any model that exposes its cost, its gradient and a
+//! flat parameter vector.
+//!
+//! ```text
+//! gradient descent:  p ← p − η·∇J(p)            (with momentum: v ← μ·v − η·∇J(p), p ← p + v)
+//! BFGS:              p ← p − α·H·∇J(p)          H ≈ (∇²J)⁻¹, α from a strong-Wolfe line search
+//! ```
+//!
+//! Both stop when the largest gradient component is below a tolerance, at an
+//! iteration limit, or when the per-iteration callback asks them to; every
+//! outcome is in the [`Report`], never a panic or a NaN.
+
+mod bfgs;
+mod gradient_descent;
+mod line_search;
+mod run;
+
+use std::ops::ControlFlow;
+
+pub use bfgs::Bfgs;
+pub use gradient_descent::GradientDescent;
+
+use crate::data::DataSet;
+use crate::error::Error;
+use crate::matrix::Matrix;
+use crate::network::TwoLayerNet;
+use run::{Outcome, Run};
+
+/// Anything an [`Optimiser`] can train: a cost J(p) of a flat parameter
+/// vector p for a batch (X, y), and its gradient ∇J(p) in the same order.
+///
+/// [`TwoLayerNet`] implements it; a deeper network implements these four
+/// methods and trains with the same optimisers.
+///
+/// # Examples
+///
+/// ```
+/// use backprop::{data, Model, TwoLayerNet};
+///
+/// let d = data::part1_normalised();
+/// let net = TwoLayerNet::random(2, 3, 1, 0)?;
+/// let (j, grad) = Model::cost_and_gradient(&net, &d.x, &d.y)?;
+/// assert_eq!(grad.len(), Model::params(&net).len());
+/// assert_eq!(j, net.cost(&d.x, &d.y)?);
+/// # Ok::<(), backprop::Error>(())
+/// ```
+pub trait Model {
+    /// All parameters, unrolled.
+    fn params(&self) -> Vec<f64>;
+
+    /// Replaces all parameters from a vector in the order of
+    /// [`params`](Model::params).
+    ///
+    /// # Errors
+    ///
+    /// When the vector has the wrong length or a non-finite value; the model
+    /// must then be unchanged.
+    fn set_params(&mut self, params: &[f64]) -> Result<(), Error>;
+
+    /// The cost J for the batch (X, y).
+    ///
+    /// # Errors
+    ///
+    /// When X or y does not fit the model, or J cannot be computed.
+    fn cost(&self, x: &Matrix, y: &Matrix) -> Result<f64, Error>;
+
+    /// J and ∇J for the batch (X, y), the gradient unrolled in the order of
+    /// [`params`](Model::params).
+    ///
+    /// # Errors
+    ///
+    /// As for [`cost`](Model::cost).
+    fn cost_and_gradient(&self, x: &Matrix, y: &Matrix) -> Result<(f64, Vec<f64>), Error>;
+}
+
+impl Model for TwoLayerNet {
+    fn params(&self) -> Vec<f64> {
+        TwoLayerNet::params(self)
+    }
+
+    fn set_params(&mut self, params: &[f64]) -> Result<(), Error> {
+        TwoLayerNet::set_params(self, params)
+    }
+
+    fn cost(&self, x: &Matrix, y: &Matrix) -> Result<f64, Error> {
+        TwoLayerNet::cost(self, x, y)
+    }
+
+    fn cost_and_gradient(&self, x: &Matrix, y: &Matrix) -> Result<(f64, Vec<f64>), Error> {
+        let (j, g) = self.cost_and_gradients(x, y)?;
+        Ok((j, g.to_vec()))
+    }
+}
+
+/// What the callback sees after every iteration (and once before the first,
+/// as iteration 0).
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct Progress {
+    /// Iterations completed: 0 for the starting point.
+    pub iteration: usize,
+    /// J on the training set at the current parameters.
+    pub training_cost: f64,
+    /// J on the testing set, when one was given.
+    pub testing_cost: Option<f64>,
+    /// The largest magnitude of a component of ∇J, ‖∇J‖∞.
+    pub gradient_norm: f64,
+}
+
+/// Why training stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StopReason {
+    /// ‖∇J‖∞ fell to the gradient tolerance.
+    Converged,
+    /// The iteration limit was reached first.
+    IterationLimit,
+    /// BFGS: no step along the search direction satisfied the strong Wolfe
+    /// conditions (usually because J cannot be lowered further in `f64`).
+    /// The parameters are the last accepted ones.
+    LineSearchFailed,
+    /// Gradient descent: a step led to parameters or a cost beyond `f64` (the
+    /// learning rate is too large). The parameters are the last finite ones.
+    Diverged,
+    /// The callback returned `ControlFlow::Break`.
+    Stopped,
+}
+
+/// The outcome of a training run.
+///
+/// # Examples
+///
+/// ```
+/// use backprop::{data, Bfgs, Optimiser, StopReason, TwoLayerNet};
+///
+/// let d = data::part1_normalised();
+/// let mut net = TwoLayerNet::random(2, 3, 1, 0)?;
+/// let report = Bfgs::default().train(&mut net, &d)?;
+/// assert_eq!(report.stop, StopReason::Converged);
+/// assert_eq!(report.costs.len(), report.iterations + 1);
+/// assert_eq!(report.final_cost, *report.costs.last().unwrap());
+/// # Ok::<(), backprop::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Report {
+    /// Iterations completed.
+    pub iterations: usize,
+    /// Evaluations of J (each evaluation computes J and ∇J together).
+    pub cost_evaluations: usize,
+    /// Evaluations of ∇J.
+    pub gradient_evaluations: usize,
+    /// J at the final parameters, which the model holds on return.
+    pub final_cost: f64,
+    /// Why training stopped.
+    pub stop: StopReason,
+    /// Training cost at the start and after every iteration
+    /// (`iterations + 1` values).
+    pub costs: Vec<f64>,
+    /// Testing cost at the same points, when a testing set was given (else
+    /// empty).
+    pub testing_costs: Vec<f64>,
+}
+
+/// A training method: [`GradientDescent`] or [`Bfgs`].
+///
+/// On success the model holds the final parameters. If training returns an
+/// `Err` (a batch that does not fit the model, a setting out of range), the
+/// model is left with the parameters it started with.
+pub trait Optimiser: run::Minimise {
+    /// Trains `model` on `training` until a stop condition holds.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidSetting`] for a setting out of range, and the model's
+    /// errors for a training set that does not fit it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop::{data, GradientDescent, Optimiser, TwoLayerNet};
+    ///
+    /// let d = data::part1_normalised();
+    /// let mut net = TwoLayerNet::random(2, 3, 1, 0)?;
+    /// let report = GradientDescent::new(2.0).max_iterations(100).train(&mut net, &d)?;
+    /// assert!(report.final_cost < report.costs[0]);
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    fn train<M: Model>(&self, model: &mut M, training: &DataSet) -> Result<Report, Error> {
+        self.train_with(model, training, None, |_| ControlFlow::Continue(()))
+    }
+
+    /// Trains `model` on `training`, computing the cost on `testing` too when
+    /// given, and calling `callback` at the start and after every iteration.
+    /// Returning `ControlFlow::Break(())` from the callback stops training
+    /// with [`StopReason::Stopped`].
+    ///
+    /// # Errors
+    ///
+    /// Those of [`train`](Optimiser::train), and the model's errors for a
+    /// testing set that does not fit it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::ops::ControlFlow;
+    /// use backprop::{data, Bfgs, Cost, Optimiser, StopReason, TwoLayerNet};
+    ///
+    /// let (train, test) = data::part7_normalised();
+    /// let mut net = TwoLayerNet::random(2, 3, 1, 0)?
+    ///     .with_cost(Cost::Regularised { lambda: 1e-4 })?;
+    /// let report = Bfgs::default().train_with(&mut net, &train, Some(&test), |p| {
+    ///     println!("{:3}  {:.6}  {:.6}", p.iteration, p.training_cost, p.testing_cost.unwrap());
+    ///     if p.iteration == 10 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+    /// })?;
+    /// assert_eq!(report.stop, StopReason::Stopped);
+    /// assert_eq!(report.testing_costs.len(), 11);
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    fn train_with<M: Model>(
+        &self,
+        model: &mut M,
+        training: &DataSet,
+        testing: Option<&DataSet>,
+        mut callback: impl FnMut(&Progress) -> ControlFlow<()>,
+    ) -> Result<Report, Error> {
+        self.validate()?;
+        let start = model.params();
+        let mut run = Run::new(model, training, testing, &mut callback);
+        let result = self.minimise(&mut run, start.clone());
+        let record = run.finish();
+        match result {
+            Ok(Outcome { params, cost, stop }) => {
+                model.set_params(&params)?;
+                Ok(record.into_report(cost, stop))
+            }
+            Err(e) => {
+                model.set_params(&start)?;
+                Err(e)
+            }
+        }
+    }
+}
+
+impl<T: run::Minimise> Optimiser for T {}
+
+/// The largest magnitude of a component, ‖v‖∞.
+fn max_abs(v: &[f64]) -> f64 {
+    v.iter().fold(0.0, |m, x| m.max(x.abs()))
+}
+
+/// Rejects a tolerance or rate that is NaN, infinite or out of its range.
+fn check_setting(what: &'static str, value: f64, ok: bool) -> Result<(), Error> {
+    if ok && value.is_finite() {
+        Ok(())
+    } else {
+        Err(Error::InvalidSetting { what, value })
+    }
+}
