@@ -1,9 +1,12 @@
 //! The main job: the network of Part 4 on the Part 1 data, from the forward
-//! pass through backpropagation and a gradient check to gradient descent.
+//! pass through backpropagation and a gradient check to training, first by
+//! plain gradient descent, then by BFGS as the series does.
 //!
 //! Run with `cargo run --release --example study_scores`.
 
-use backprop::{Error, TwoLayerNet, data};
+use std::ops::ControlFlow;
+
+use backprop::{Bfgs, Error, Optimiser, TwoLayerNet, data};
 
 const SEED: u64 = 42;
 const LEARNING_RATE: f64 = 2.0;
@@ -50,11 +53,12 @@ fn main() -> Result<(), Error> {
         }
     );
 
+    let start = net.clone();
     println!("Gradient descent, W ← W − η·∂J/∂W with η = {LEARNING_RATE}:");
     println!("  {:>5}  {:>12}", "step", "J");
     for step in 0..=STEPS {
         if step % 50 == 0 {
-            println!("  {step:>5}  {:>12.8}", net.cost(&d.x, &d.y)?);
+            println!("  {step:>5}  {:>12.4e}", net.cost(&d.x, &d.y)?);
         }
         if step < STEPS {
             let g = net.gradients(&d.x, &d.y)?;
@@ -62,8 +66,19 @@ fn main() -> Result<(), Error> {
         }
     }
 
+    println!("\nBFGS from the same starting weights (Part 6), J after every iteration:");
+    let mut net = start;
+    let report = Bfgs::default().train_with(&mut net, &d, None, |p| {
+        println!("  {:>5}  {:>12.4e}", p.iteration, p.training_cost);
+        ControlFlow::Continue(())
+    })?;
+    println!(
+        "  {:?} after {} iterations and {} evaluations of J and ∂J/∂W: J = {:.3e}",
+        report.stop, report.iterations, report.cost_evaluations, report.final_cost
+    );
+
     let y_hat = net.forward(&d.x)?;
-    println!("\nPredicted scores after training (points):");
+    println!("\nPredicted scores after training with BFGS (points):");
     println!(
         "  {:>6}  {:>6}  {:>6}  {:>9}",
         "sleep", "study", "real", "predicted"

@@ -60,6 +60,23 @@
 //! # Ok::<(), backprop::Error>(())
 //! ```
 //!
+//! # Example: train
+//!
+//! ```
+//! use backprop::{data, Bfgs, Optimiser, StopReason, TwoLayerNet};
+//!
+//! let d = data::part1_normalised();
+//! let mut net = TwoLayerNet::random(2, 3, 1, 42)?;
+//! let report = Bfgs::default().train(&mut net, &d)?; // Part 6
+//! assert_eq!(report.stop, StopReason::Converged);
+//! assert!(report.final_cost < 1e-6);
+//! # Ok::<(), backprop::Error>(())
+//! ```
+//!
+//! [`GradientDescent`] is the other [`Optimiser`]; [`Cost::Regularised`] is
+//! Part 7's cost; [`Optimiser::train_with`] records a testing cost and calls
+//! back after every iteration.
+//!
 //! # Matrix representation
 //!
 //! [`Matrix`] is dense and row-major: element (i, j) of an r × c matrix is
