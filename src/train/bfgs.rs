@@ -2,8 +2,8 @@
 //! *Numerical Optimization*, 2nd ed., Algorithm 6.1).
 
 use super::line_search::{StrongWolfe, dot};
-use super::run::{Minimise, Outcome, Run};
-use super::{StopReason, check_setting, max_abs};
+use super::run::{Evaluation, Minimise, Run};
+use super::{StopReason, check_setting};
 use crate::error::Error;
 
 /// The BFGS quasi-Newton method with a strong-Wolfe line search.
@@ -106,6 +106,8 @@ impl Bfgs {
 }
 
 impl Minimise for Bfgs {
+    type State = InverseHessian;
+
     fn validate(&self) -> Result<(), Error> {
         let (c1, c2) = self.wolfe;
         check_setting("c1", c1, 0.0 < c1 && c1 < 1.0)?;
@@ -114,60 +116,46 @@ impl Minimise for Bfgs {
         check_setting("gradient tolerance", tol, tol >= 0.0)
     }
 
-    fn minimise(&self, run: &mut Run<'_>, start: Vec<f64>) -> Result<Outcome, Error> {
-        let n = start.len();
-        let mut h = InverseHessian::identity(n)?;
-        let wolfe = StrongWolfe {
-            c1: self.wolfe.0,
-            c2: self.wolfe.1,
-        };
-        let mut p = start;
-        let mut at = run.evaluate(&p)?;
-        let stop = 'search: {
-            if run.iteration_done(0, &p, &at)?.is_break() {
-                break 'search StopReason::Stopped;
-            }
-            for iteration in 1..=self.max_iterations {
-                if max_abs(&at.gradient) <= self.gradient_tolerance {
-                    break 'search StopReason::Converged;
-                }
-                // d = −H·∇J; if rounding has left H unable to give a descent
-                // direction, start again from steepest descent.
-                let mut d = h.times_negated(&at.gradient);
-                let downhill = dot(&d, &at.gradient) < 0.0; // false for NaN too
-                if !downhill {
-                    h.reset();
-                    d = at.gradient.iter().map(|g| -g).collect();
-                }
-                let Some(step) = wolfe.search(run, &p, &at, &d, 1.0) else {
-                    break 'search StopReason::LineSearchFailed;
-                };
-                let s: Vec<f64> = step.params.iter().zip(&p).map(|(a, b)| a - b).collect();
-                let y: Vec<f64> = (step.at.gradient.iter().zip(&at.gradient))
-                    .map(|(a, b)| a - b)
-                    .collect();
-                h.update(&s, &y, iteration == 1);
-                (p, at) = (step.params, step.at);
-                if run.iteration_done(iteration, &p, &at)?.is_break() {
-                    break 'search StopReason::Stopped;
-                }
-            }
-            if max_abs(&at.gradient) <= self.gradient_tolerance {
-                StopReason::Converged
-            } else {
-                StopReason::IterationLimit
-            }
-        };
-        Ok(Outcome {
-            params: p,
-            cost: at.cost,
-            stop,
-        })
+    fn limits(&self) -> (usize, f64) {
+        (self.max_iterations, self.gradient_tolerance)
+    }
+
+    fn start(&self, params: usize) -> Result<InverseHessian, Error> {
+        InverseHessian::identity(params)
+    }
+
+    fn step(
+        &self,
+        h: &mut InverseHessian,
+        run: &mut Run<'_>,
+        p: &[f64],
+        at: &Evaluation,
+        iteration: usize,
+    ) -> Result<(Vec<f64>, Evaluation), StopReason> {
+        // d = −H·∇J; if rounding has left H unable to give a descent
+        // direction, start again from steepest descent.
+        let mut d = h.times_negated(&at.gradient);
+        let downhill = dot(&d, &at.gradient) < 0.0; // false for NaN too
+        if !downhill {
+            h.reset();
+            d = at.gradient.iter().map(|g| -g).collect();
+        }
+        let (c1, c2) = self.wolfe;
+        let step = StrongWolfe { c1, c2 }
+            .search(run, p, at, &d, 1.0)
+            .ok_or(StopReason::LineSearchFailed)?;
+        let s: Vec<f64> = step.params.iter().zip(p).map(|(a, b)| a - b).collect();
+        let y: Vec<f64> = (step.at.gradient.iter().zip(&at.gradient))
+            .map(|(a, b)| a - b)
+            .collect();
+        h.update(&s, &y, iteration == 1);
+        Ok((step.params, step.at))
     }
 }
 
 /// The n × n inverse-Hessian approximation H, row-major.
-struct InverseHessian {
+#[derive(Debug)]
+pub struct InverseHessian {
     n: usize,
     h: Vec<f64>,
 }

@@ -1,7 +1,7 @@
 //! Batch gradient descent, optionally with momentum.
 
-use super::run::{Minimise, Outcome, Run};
-use super::{StopReason, check_setting, max_abs};
+use super::run::{Evaluation, Minimise, Run};
+use super::{StopReason, check_setting};
 use crate::error::Error;
 
 /// Batch gradient descent: every iteration takes one step downhill,
@@ -101,6 +101,9 @@ impl GradientDescent {
 }
 
 impl Minimise for GradientDescent {
+    /// The velocity v, zero at the start.
+    type State = Vec<f64>;
+
     fn validate(&self) -> Result<(), Error> {
         let (eta, mu, tol) = (self.learning_rate, self.momentum, self.gradient_tolerance);
         check_setting("learning rate", eta, eta > 0.0)?;
@@ -108,43 +111,32 @@ impl Minimise for GradientDescent {
         check_setting("gradient tolerance", tol, tol >= 0.0)
     }
 
-    fn minimise(&self, run: &mut Run<'_>, start: Vec<f64>) -> Result<Outcome, Error> {
-        let mut p = start;
-        let mut at = run.evaluate(&p)?;
-        let mut velocity = vec![0.0; p.len()];
-        let stop = 'descent: {
-            if run.iteration_done(0, &p, &at)?.is_break() {
-                break 'descent StopReason::Stopped;
-            }
-            for iteration in 1..=self.max_iterations {
-                if max_abs(&at.gradient) <= self.gradient_tolerance {
-                    break 'descent StopReason::Converged;
-                }
-                // v ← μ·v − η·∇J(p),  p ← p + v
-                for (v, g) in velocity.iter_mut().zip(&at.gradient) {
-                    *v = self.momentum * *v - self.learning_rate * g;
-                }
-                let next: Vec<f64> = p.iter().zip(&velocity).map(|(p, v)| p + v).collect();
-                // The data were accepted at the start, so a failure here comes
-                // from the new parameters: too large a step.
-                let Ok(next_at) = run.evaluate(&next) else {
-                    break 'descent StopReason::Diverged;
-                };
-                (p, at) = (next, next_at);
-                if run.iteration_done(iteration, &p, &at)?.is_break() {
-                    break 'descent StopReason::Stopped;
-                }
-            }
-            if max_abs(&at.gradient) <= self.gradient_tolerance {
-                StopReason::Converged
-            } else {
-                StopReason::IterationLimit
-            }
-        };
-        Ok(Outcome {
-            params: p,
-            cost: at.cost,
-            stop,
-        })
+    fn limits(&self) -> (usize, f64) {
+        (self.max_iterations, self.gradient_tolerance)
+    }
+
+    fn start(&self, params: usize) -> Result<Vec<f64>, Error> {
+        Ok(vec![0.0; params])
+    }
+
+    fn step(
+        &self,
+        velocity: &mut Vec<f64>,
+        run: &mut Run<'_>,
+        p: &[f64],
+        at: &Evaluation,
+        _iteration: usize,
+    ) -> Result<(Vec<f64>, Evaluation), StopReason> {
+        // v ← μ·v − η·∇J(p),  p ← p + v
+        for (v, g) in velocity.iter_mut().zip(&at.gradient) {
+            *v = self.momentum * *v - self.learning_rate * g;
+        }
+        let next: Vec<f64> = p.iter().zip(velocity.iter()).map(|(p, v)| p + v).collect();
+        // The data were accepted at the start, so a failure here comes from
+        // the new parameters: too large a step.
+        match run.evaluate(&next) {
+            Ok(next_at) => Ok((next, next_at)),
+            Err(_) => Err(StopReason::Diverged),
+        }
     }
 }

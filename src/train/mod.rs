@@ -228,7 +228,7 @@ pub trait Optimiser: run::Minimise {
         self.validate()?;
         let start = model.params();
         let mut run = Run::new(model, training, testing, &mut callback);
-        let result = self.minimise(&mut run, start.clone());
+        let result = run.minimise(self, start.clone());
         let record = run.finish();
         match result {
             Ok(Outcome { params, cost, stop }) => {

@@ -43,14 +43,33 @@ pub struct Outcome {
     pub stop: StopReason,
 }
 
-/// The optimiser side of [`Optimiser`](super::Optimiser); implemented by
-/// [`GradientDescent`](super::GradientDescent) and [`Bfgs`](super::Bfgs).
+/// The optimiser side of [`Optimiser`](super::Optimiser), implemented by
+/// [`GradientDescent`](super::GradientDescent) and [`Bfgs`](super::Bfgs):
+/// how to take one step. The loop around the steps, with its stop tests, is
+/// [`Run::minimise`], shared by both.
 pub trait Minimise {
+    /// What the method carries from one iteration to the next.
+    type State;
+
     /// Rejects settings out of range before anything runs.
     fn validate(&self) -> Result<(), Error>;
 
-    /// Minimises from `start`, reporting each iteration through `run`.
-    fn minimise(&self, run: &mut Run<'_>, start: Vec<f64>) -> Result<Outcome, Error>;
+    /// The iteration limit and the gradient tolerance on ‖∇J‖∞.
+    fn limits(&self) -> (usize, f64);
+
+    /// The state for a model with `params` parameters.
+    fn start(&self, params: usize) -> Result<Self::State, Error>;
+
+    /// One iteration from `p`, where J and ∇J are `at`: the next point, or
+    /// why there is none.
+    fn step(
+        &self,
+        state: &mut Self::State,
+        run: &mut Run<'_>,
+        p: &[f64],
+        at: &Evaluation,
+        iteration: usize,
+    ) -> Result<(Vec<f64>, Evaluation), StopReason>;
 }
 
 impl<'a> Run<'a> {
@@ -74,6 +93,49 @@ impl<'a> Run<'a> {
         }
     }
 
+    /// Iterates `method` from `start` until ‖∇J‖∞ is within its tolerance,
+    /// its iteration limit is reached, a step fails, or the callback says
+    /// stop. Errors are those of the first evaluation (the data do not fit
+    /// the model) and of the testing cost.
+    pub fn minimise<M: Minimise + ?Sized>(
+        &mut self,
+        method: &M,
+        start: Vec<f64>,
+    ) -> Result<Outcome, Error> {
+        let (max_iterations, tolerance) = method.limits();
+        let converged = |at: &Evaluation| max_abs(&at.gradient) <= tolerance;
+        let mut state = method.start(start.len())?;
+        let mut p = start;
+        let mut at = self.evaluate(&p)?;
+        let stop = 'run: {
+            if self.iteration_done(0, &p, &at)?.is_break() {
+                break 'run StopReason::Stopped;
+            }
+            for iteration in 1..=max_iterations {
+                if converged(&at) {
+                    break 'run StopReason::Converged;
+                }
+                match method.step(&mut state, self, &p, &at, iteration) {
+                    Ok(next) => (p, at) = next,
+                    Err(stop) => break 'run stop,
+                }
+                if self.iteration_done(iteration, &p, &at)?.is_break() {
+                    break 'run StopReason::Stopped;
+                }
+            }
+            if converged(&at) {
+                StopReason::Converged
+            } else {
+                StopReason::IterationLimit
+            }
+        };
+        Ok(Outcome {
+            params: p,
+            cost: at.cost,
+            stop,
+        })
+    }
+
     /// J and ∇J on the training set at `params`.
     pub fn evaluate(&mut self, params: &[f64]) -> Result<Evaluation, Error> {
         self.model.set_params(params)?;
@@ -87,7 +149,7 @@ impl<'a> Run<'a> {
     /// Records that `iteration` iterations are complete at `params`, where
     /// the training cost and gradient are `at`, and asks the callback whether
     /// to go on.
-    pub fn iteration_done(
+    fn iteration_done(
         &mut self,
         iteration: usize,
         params: &[f64],
