@@ -1,5 +1,6 @@
-//! The backpropagation hot path: `gradients()` at the shapes of the series
-//! and beyond, and the matrix product it is built on.
+//! The backpropagation hot path: `gradients()` and `gradients_in()` with a
+//! reused `Workspace` at the shapes of the series and beyond, and the matrix
+//! product they are built on.
 //!
 //! Throughput is counted in floating-point operations, so criterion's
 //! "elem/s" reads as FLOP/s. Run with `cargo bench --bench backprop`.
@@ -7,7 +8,7 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use backprop::{Matrix, TwoLayerNet, sigmoid};
+use backprop::{Matrix, TwoLayerNet, Workspace, sigmoid};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 /// (N, inputs, hidden, outputs): the series' 2-3-1 network on its 3
@@ -38,14 +39,29 @@ fn bench_gradients(c: &mut Criterion) {
                 .measurement_time(Duration::from_secs(20));
         }
         group.throughput(Throughput::Elements(gradient_flops(shape)));
-        let id = BenchmarkId::from_parameter(format!("{n}x{i}-{h}-{o}"));
-        group.bench_with_input(id, &(x, y), |b, (x, y)| {
-            b.iter(|| {
-                black_box(&net)
-                    .gradients(black_box(x), black_box(y))
-                    .unwrap()
-            })
-        });
+        let name = format!("{n}x{i}-{h}-{o}");
+        group.bench_with_input(
+            BenchmarkId::new("gradients", &name),
+            &(&x, &y),
+            |b, (x, y)| {
+                b.iter(|| {
+                    black_box(&net)
+                        .gradients(black_box(x), black_box(y))
+                        .unwrap()
+                })
+            },
+        );
+        let mut ws = Workspace::new();
+        group.bench_with_input(
+            BenchmarkId::new("workspace", &name),
+            &(&x, &y),
+            |b, (x, y)| {
+                b.iter(|| {
+                    let g = black_box(&net).gradients_in(black_box(x), black_box(y), &mut ws);
+                    black_box(g.unwrap());
+                })
+            },
+        );
     }
     group.finish();
 }

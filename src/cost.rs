@@ -68,21 +68,29 @@ impl Cost {
         w1: &Matrix,
         w2: &Matrix,
     ) -> Result<f64, Error> {
-        // ½ Σ (y − ŷ)², halving each term first so that the sum overflows only
-        // when J itself is beyond f64.
-        let half_sse: f64 = y
+        let half_sse = y
             .as_slice()
             .iter()
             .zip(y_hat.as_slice())
-            .map(|(&y, &y_hat)| 0.5 * (y - y_hat) * (y - y_hat))
+            .map(|(&y, &y_hat)| half_squared_error(y, y_hat))
             .sum();
+        self.value_from_half_sse(half_sse, y.rows(), w1, w2)
+    }
+
+    /// J from ½ Σ (y − ŷ)² over a batch of `n` examples and the weights.
+    pub(crate) fn value_from_half_sse(
+        self,
+        half_sse: f64,
+        n: usize,
+        w1: &Matrix,
+        w2: &Matrix,
+    ) -> Result<f64, Error> {
         let j = match self {
             Cost::SumOfSquares => half_sse,
             Cost::Regularised { lambda } => {
-                let n = y.rows() as f64;
                 let weights = w1.as_slice().iter().chain(w2.as_slice());
                 let penalty: f64 = weights.map(|&w| 0.5 * lambda * w * w).sum();
-                half_sse / n + penalty
+                half_sse / n as f64 + penalty
             }
         };
         if j.is_finite() {
@@ -94,16 +102,17 @@ impl Cost {
 
     /// ∂J/∂W from the unscaled sum over examples (a(2)ᵀ·δ(3) or Xᵀ·δ(2)),
     /// the weights W and the batch size N.
-    pub(crate) fn gradient(self, summed: Matrix, w: &Matrix, n: usize) -> Matrix {
-        match self {
-            Cost::SumOfSquares => summed,
-            Cost::Regularised { lambda } => {
-                let n = n as f64;
-                let mut g = summed;
-                for (g, &w) in g.as_mut_slice().iter_mut().zip(w.as_slice()) {
-                    *g = *g / n + lambda * w;
-                }
-                g
+    pub(crate) fn gradient(self, mut summed: Matrix, w: &Matrix, n: usize) -> Matrix {
+        self.finish_gradient(summed.as_mut_slice(), w, n);
+        summed
+    }
+
+    /// Turns the unscaled sum over examples into ∂J/∂W, in place.
+    pub(crate) fn finish_gradient(self, summed: &mut [f64], w: &Matrix, n: usize) {
+        if let Cost::Regularised { lambda } = self {
+            let n = n as f64;
+            for (g, &w) in summed.iter_mut().zip(w.as_slice()) {
+                *g = *g / n + lambda * w;
             }
         }
     }
@@ -118,6 +127,13 @@ impl Cost {
             ],
         }
     }
+}
+
+/// ½ (y − ŷ)², halved first so that a sum of them overflows only when J
+/// itself is beyond f64.
+#[inline]
+pub(crate) fn half_squared_error(y: f64, y_hat: f64) -> f64 {
+    0.5 * (y - y_hat) * (y - y_hat)
 }
 
 #[cfg(test)]

@@ -121,11 +121,13 @@ mod activation;
 mod cost;
 pub mod data;
 mod error;
+mod gemm;
 mod gradcheck;
 mod matrix;
 mod network;
 mod rng;
 mod train;
+mod workspace;
 
 pub use activation::{sigmoid, sigmoid_prime};
 pub use cost::Cost;
@@ -134,6 +136,7 @@ pub use gradcheck::{DEFAULT_EPSILON, GradientCheck, numerical_gradient, relative
 pub use matrix::Matrix;
 pub use network::{Gradients, Trace, TwoLayerNet};
 pub use train::{Bfgs, GradientDescent, Model, Optimiser, Progress, Report, StopReason};
+pub use workspace::Workspace;
 
 // The README's examples run as doc tests.
 #[doc = include_str!("../README.md")]

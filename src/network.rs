@@ -8,6 +8,7 @@ use crate::cost::Cost;
 use crate::error::Error;
 use crate::matrix::Matrix;
 use crate::rng::Rng;
+use crate::workspace::Workspace;
 
 /// A fully connected network with one hidden layer and sigmoid activations:
 /// the 2-3-1 network of the series, at any layer sizes.
@@ -437,9 +438,9 @@ impl TwoLayerNet {
     /// # Ok::<(), backprop::Error>(())
     /// ```
     pub fn cost_and_gradients(&self, x: &Matrix, y: &Matrix) -> Result<(f64, Gradients), Error> {
-        let trace = self.trace(x, y)?;
-        let j = self.cost.value(y, &trace.y_hat, &self.w1, &self.w2)?;
-        Ok((j, Gradients::from(trace)))
+        let mut ws = Workspace::new();
+        let (j, _) = self.cost_and_gradients_in(x, y, &mut ws)?;
+        Ok((j, ws.into_gradients()))
     }
 
     /// ∂J/∂W(1) and ∂J/∂W(2) for the batch, by backpropagation: the series'
@@ -455,6 +456,9 @@ impl TwoLayerNet {
     /// The products with a(2)ᵀ and Xᵀ add up every example's gradient: every
     /// example gets a vote on which way is downhill. The regularised [`Cost`]
     /// divides those sums by N and adds λ·W.
+    ///
+    /// To compute gradients again and again without allocating, keep a
+    /// [`Workspace`] and call [`gradients_in`](Self::gradients_in).
     ///
     /// # Errors
     ///
@@ -475,11 +479,18 @@ impl TwoLayerNet {
     /// # Ok::<(), backprop::Error>(())
     /// ```
     pub fn gradients(&self, x: &Matrix, y: &Matrix) -> Result<Gradients, Error> {
-        self.trace(x, y).map(Gradients::from)
+        let mut ws = Workspace::new();
+        self.gradients_in(x, y, &mut ws)?;
+        Ok(ws.into_gradients())
     }
 
     /// Every term of the derivation for this batch, from z(2) to ∂J/∂W(1);
     /// see [`Trace`].
+    ///
+    /// This is the textbook route, one whole-matrix operation per equation
+    /// with every intermediate kept. [`gradients`](Self::gradients) computes
+    /// the same numbers by a fused pass that keeps only what it needs (see
+    /// [`Workspace`]); the tests hold the two to within 1e-13 of each other.
     ///
     /// # Errors
     ///
@@ -656,7 +667,7 @@ impl TwoLayerNet {
         check_finite(x, "X")
     }
 
-    fn check_xy(&self, x: &Matrix, y: &Matrix) -> Result<(), Error> {
+    pub(crate) fn check_xy(&self, x: &Matrix, y: &Matrix) -> Result<(), Error> {
         self.check_x(x)?;
         if y.rows() != x.rows() {
             return Err(Error::TargetRows {

@@ -172,6 +172,25 @@ proptest! {
         prop_assert!(close(&g.dj_dw2, &by_hand(&g2, p.net.w2()), 1e-12));
     }
 
+    /// The fused, allocation-free path (`gradients`, `*_in` with a reused
+    /// workspace) equals the textbook route of `trace`, one product at a time.
+    #[test]
+    fn fused_path_equals_the_textbook_route(p in problem(), lambda in prop_oneof![Just(None), (0.0..0.1f64).prop_map(Some)]) {
+        let net = match lambda {
+            Some(lambda) => p.net.clone().with_cost(Cost::Regularised { lambda }).unwrap(),
+            None => p.net.clone(),
+        };
+        let t = net.trace(&p.x, &p.y).unwrap();
+        let mut ws = backprop::Workspace::new();
+        // Warm the workspace on another shape first: reuse must not leak.
+        let other = TwoLayerNet::random(3, 5, 2, 9).unwrap();
+        other.gradients_in(&Matrix::zeros(7, 3), &Matrix::zeros(7, 2), &mut ws).unwrap();
+        let (j, g) = net.cost_and_gradients_in(&p.x, &p.y, &mut ws).unwrap();
+        prop_assert!(close(&g.dj_dw1, &t.dj_dw1, 1e-13));
+        prop_assert!(close(&g.dj_dw2, &t.dj_dw2, 1e-13));
+        prop_assert_eq!(j, net.cost(&p.x, &p.y).unwrap());
+    }
+
     /// The trace's terms are the equations they are named after.
     #[test]
     fn trace_terms_follow_the_equations(p in problem()) {

@@ -2,11 +2,12 @@
 //!
 //! Backpropagation needs three products: `A·B` (forward), `Aᵀ·B` (the weight
 //! gradients a(2)ᵀ·δ(3) and Xᵀ·δ(2)) and `A·Bᵀ` (the error sent back,
-//! δ(3)·W(2)ᵀ). Each has its own loop order that walks both operands along
-//! rows, so no transposed copy is ever made.
+//! δ(3)·W(2)ᵀ). Each reads its operands as they are stored (see
+//! `crate::gemm`), so no transposed copy is ever made.
 
 use super::{Matrix, shape_panic};
 use crate::error::Error;
+use crate::gemm;
 
 impl Matrix {
     /// The matrix product `self · rhs`, numpy's `np.dot`.
@@ -60,19 +61,7 @@ impl Matrix {
         }
         let (m, k, n) = (self.rows, self.cols, rhs.cols);
         let mut out = Matrix::zeros(m, n);
-        if n == 0 {
-            return Ok(out);
-        }
-        // i-p-j order: row i of the result accumulates a(i, p) · (row p of rhs).
-        for (a_row, c_row) in self
-            .data
-            .chunks_exact(k.max(1))
-            .zip(out.data.chunks_exact_mut(n))
-        {
-            for (&a_ip, b_row) in a_row.iter().zip(rhs.data.chunks_exact(n)) {
-                axpy(a_ip, b_row, c_row);
-            }
-        }
+        gemm::nn(m, k, n, &self.data, &rhs.data, &mut out.data);
         Ok(out)
     }
 
@@ -120,17 +109,9 @@ impl Matrix {
         if self.rows != rhs.rows {
             return Err(self.mismatch("tr_dot", rhs));
         }
-        let (m, n) = (self.cols, rhs.cols);
+        let (m, k, n) = (self.cols, self.rows, rhs.cols);
         let mut out = Matrix::zeros(m, n);
-        if m == 0 || n == 0 {
-            return Ok(out);
-        }
-        // Example p adds the outer product (row p of self)ᵀ · (row p of rhs).
-        for (a_row, b_row) in self.data.chunks_exact(m).zip(rhs.data.chunks_exact(n)) {
-            for (&a_pi, c_row) in a_row.iter().zip(out.data.chunks_exact_mut(n)) {
-                axpy(a_pi, b_row, c_row);
-            }
-        }
+        gemm::tn(m, k, n, &self.data, &rhs.data, &mut out.data);
         Ok(out)
     }
 
@@ -180,14 +161,7 @@ impl Matrix {
         }
         let (m, k, n) = (self.rows, self.cols, rhs.rows);
         let mut out = Matrix::zeros(m, n);
-        if k == 0 || n == 0 {
-            return Ok(out);
-        }
-        for (a_row, c_row) in self.data.chunks_exact(k).zip(out.data.chunks_exact_mut(n)) {
-            for (b_row, c) in rhs.data.chunks_exact(k).zip(c_row.iter_mut()) {
-                *c = a_row.iter().zip(b_row).map(|(a, b)| a * b).sum();
-            }
-        }
+        gemm::nt(m, k, n, &self.data, &rhs.data, &mut out.data);
         Ok(out)
     }
 
@@ -218,14 +192,6 @@ impl Matrix {
             left: self.shape(),
             right: rhs.shape(),
         }
-    }
-}
-
-/// c ← c + a·b, written as a plain zip so the compiler vectorises it.
-#[inline]
-fn axpy(a: f64, b: &[f64], c: &mut [f64]) {
-    for (c, &b) in c.iter_mut().zip(b) {
-        *c += a * b;
     }
 }
 

@@ -1,0 +1,87 @@
+//! After the first call with a given shape, computing the gradients in a
+//! `Workspace` allocates nothing: counted by a global allocator that tallies
+//! every allocation made on the thread under test.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use backprop::{Cost, Matrix, TwoLayerNet, Workspace, sigmoid};
+
+struct Counting;
+
+thread_local! {
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+// SAFETY: every call is forwarded unchanged to the system allocator; the
+// thread-local counters are const-initialised and never allocate.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.with(Cell::get) {
+            ALLOCATIONS.with(|a| a.set(a.get() + 1));
+        }
+        // SAFETY: the caller's contract for `alloc` is passed on as it is.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `System.alloc` with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if COUNTING.with(Cell::get) {
+            ALLOCATIONS.with(|a| a.set(a.get() + 1));
+        }
+        // SAFETY: the caller's contract for `realloc` is passed on as it is.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Allocations made by `f` on this thread.
+fn allocations_in(f: impl FnOnce()) -> usize {
+    ALLOCATIONS.with(|a| a.set(0));
+    COUNTING.with(|c| c.set(true));
+    f();
+    COUNTING.with(|c| c.set(false));
+    ALLOCATIONS.with(Cell::get)
+}
+
+#[test]
+fn gradients_in_a_warm_workspace_allocate_nothing() {
+    for (n, i, h, o) in [(3, 2, 3, 1), (64, 16, 32, 1), (200, 12, 40, 5)] {
+        for cost in [Cost::SumOfSquares, Cost::Regularised { lambda: 1e-4 }] {
+            let net = TwoLayerNet::random(i, h, o, 1)
+                .unwrap()
+                .with_cost(cost)
+                .unwrap();
+            let x = Matrix::randn(n, i, 2).map(sigmoid);
+            let y = Matrix::randn(n, o, 3).map(sigmoid);
+            let mut ws = Workspace::new();
+            let first = allocations_in(|| {
+                net.cost_and_gradients_in(&x, &y, &mut ws).unwrap();
+            });
+            assert!(first > 0, "the counter counts");
+            for _ in 0..3 {
+                let again = allocations_in(|| {
+                    net.cost_and_gradients_in(&x, &y, &mut ws).unwrap();
+                    net.gradients_in(&x, &y, &mut ws).unwrap();
+                });
+                assert_eq!(again, 0, "shape {:?}, {cost:?}", (n, i, h, o));
+            }
+            // A smaller batch fits in the buffers already there.
+            let x_small = Matrix::randn(n.div_ceil(2), i, 4);
+            let y_small = Matrix::randn(n.div_ceil(2), o, 5).map(sigmoid);
+            assert_eq!(
+                allocations_in(|| {
+                    net.gradients_in(&x_small, &y_small, &mut ws).unwrap();
+                }),
+                0
+            );
+        }
+    }
+}
