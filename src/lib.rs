@@ -121,6 +121,7 @@ mod activation;
 mod cost;
 pub mod data;
 mod error;
+mod exp;
 mod gemm;
 mod gradcheck;
 mod matrix;

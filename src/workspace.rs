@@ -6,7 +6,7 @@
 //! ½ Σ (y − ŷ)² together, and δ(2) is scaled by f′(z(2)) as it is produced.
 //! After the first call for a given shape, a call allocates nothing.
 
-use crate::activation::sigmoid_with_prime;
+use crate::activation::{activate, sigmoid_with_prime};
 use crate::cost::half_squared_error;
 use crate::error::Error;
 use crate::gemm;
@@ -212,12 +212,7 @@ impl TwoLayerNet {
 
         // z(2) = X·W(1); then a(2) = f(z(2)) and f′(z(2)) from one exponential.
         gemm::nn(n, i, h, x.as_slice(), w1, a2);
-        let mut finite = true;
-        for (z2, fp2) in a2.iter_mut().zip(fp2.iter_mut()) {
-            finite &= z2.is_finite();
-            (*z2, *fp2) = sigmoid_with_prime(*z2);
-        }
-        if !finite {
+        if !activate(a2, fp2) {
             return Err(Error::Overflow { what: "z(2)" });
         }
 
@@ -225,6 +220,7 @@ impl TwoLayerNet {
         // the terms of J in one pass.
         gemm::nn(n, h, o, a2, w2, y_hat);
         let mut half_sse = 0.0;
+        let mut finite = true;
         for ((z3, delta3), &y) in y_hat.iter_mut().zip(delta3.iter_mut()).zip(y.as_slice()) {
             finite &= z3.is_finite();
             let (f, fp) = sigmoid_with_prime(*z3);

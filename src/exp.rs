@@ -1,0 +1,135 @@
+//! e^x in a form the compiler can vectorise: no branches, no calls, only
+//! arithmetic and bit operations, so that a loop over a slice becomes SIMD
+//! code on every target. Within 2 ulp of `f64::exp` over the whole range
+//! (tested below), so the accuracy guarantees of [`sigmoid_prime`] hold on
+//! the fast gradient path too.
+//!
+//! The method is the classic one (Cody & Waite; Tang, 1989):
+//!
+//! ```text
+//! x = k·ln 2 + r,  k = round(x / ln 2),  |r| ≤ ln 2 / 2
+//! e^x = 2^k · e^r, e^r by its Taylor series to degree 13 (error < 2⁻⁵⁸)
+//! ```
+//!
+//! with ln 2 split in two so that k·ln2_hi is exact, and 2^k applied as two
+//! factors so that results near overflow and in the subnormal range come
+//! out right.
+//!
+//! [`sigmoid_prime`]: crate::sigmoid_prime
+
+/// 1.5·2⁵²: adding it rounds a float of magnitude below 2⁵¹ to an integer,
+/// which then sits in the low bits of the sum's mantissa.
+const SHIFTER: f64 = 6_755_399_441_055_744.0;
+/// ln 2 to 32 significant bits, so that k·LN2_HI is exact for |k| < 2²¹,
+/// and the rest of ln 2.
+const LN2_HI: f64 = f64::from_bits(0x3FE6_2E42_FEE0_0000); // 0.693147180369…
+const LN2_LO: f64 = f64::from_bits(0x3DEA_39EF_3579_3C76); // 1.90821492927…e-10
+/// Below this e^x rounds to 0, above the upper bound it overflows; clamping
+/// to just outside keeps k in range without changing any result.
+const X_MIN: f64 = -746.0;
+const X_MAX: f64 = 710.0;
+
+/// e^x, within 2 ulp of `f64::exp`; NaN for NaN, 0 for −∞, ∞ for ∞.
+#[inline(always)]
+pub(crate) fn exp(x: f64) -> f64 {
+    let x = x.clamp(X_MIN, X_MAX);
+    let shifted = x * std::f64::consts::LOG2_E + SHIFTER;
+    let kf = shifted - SHIFTER;
+    let r = (x - kf * LN2_HI) - kf * LN2_LO;
+    // k is the integer in shifted's low mantissa bits.
+    let k = shifted.to_bits().wrapping_sub(SHIFTER.to_bits()) as i64;
+    // 2^k = 2^k1 · 2^k2 with both factors normal for k in [−1076, 1024].
+    let k1 = k >> 1;
+    let k2 = k - k1;
+    let two_k1 = f64::from_bits(((k1 + 1023) as u64) << 52);
+    let two_k2 = f64::from_bits(((k2 + 1023) as u64) << 52);
+    exp_reduced(r) * two_k1 * two_k2
+}
+
+/// e^r for |r| ≤ ln 2 / 2: 1 + r + r²/2! + … + r¹³/13!, the sum after 1
+/// formed first so that the final addition rounds only once.
+#[inline(always)]
+fn exp_reduced(r: f64) -> f64 {
+    const C: [f64; 12] = [
+        1.0 / 2.0,
+        1.0 / 6.0,
+        1.0 / 24.0,
+        1.0 / 120.0,
+        1.0 / 720.0,
+        1.0 / 5_040.0,
+        1.0 / 40_320.0,
+        1.0 / 362_880.0,
+        1.0 / 3_628_800.0,
+        1.0 / 39_916_800.0,
+        1.0 / 479_001_600.0,
+        1.0 / 6_227_020_800.0,
+    ];
+    let mut p = C[11];
+    for &c in C[..11].iter().rev() {
+        p = p * r + c;
+    }
+    1.0 + (r + r * r * p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Distance in units in the last place, counting through zero.
+    fn ulps(a: f64, b: f64) -> u64 {
+        let key = |v: f64| {
+            let bits = v.to_bits() as i64;
+            if bits < 0 { i64::MIN - bits } else { bits }
+        };
+        key(a).abs_diff(key(b))
+    }
+
+    #[test]
+    fn special_values() {
+        assert_eq!(exp(0.0), 1.0);
+        assert_eq!(exp(f64::NEG_INFINITY), 0.0);
+        assert_eq!(exp(f64::INFINITY), f64::INFINITY);
+        assert!(exp(f64::NAN).is_nan());
+        assert_eq!(exp(709.8), f64::INFINITY);
+        assert_eq!(exp(-746.0), 0.0);
+        assert_eq!(exp(f64::MIN), 0.0);
+        assert_eq!(exp(f64::MAX), f64::INFINITY);
+        assert!(exp(709.78) < f64::INFINITY);
+        // The smallest subnormal, 2⁻¹⁰⁷⁴, is e^(−744.44…).
+        assert_eq!(exp(-744.4), f64::from_bits(1));
+    }
+
+    #[test]
+    fn within_2_ulp_on_a_dense_sweep() {
+        // Every 1e-3 across the range where e^x is neither 0 nor ∞, and the
+        // subnormal and overflow edges.
+        let mut worst = 0;
+        let mut x = -745.2;
+        while x < 709.8 {
+            worst = worst.max(ulps(exp(x), x.exp()));
+            x += 1e-3;
+        }
+        println!("exp: worst {worst} ulp from f64::exp over the sweep");
+        assert!(worst <= 2, "worst {worst} ulp");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(20_000))]
+
+        #[test]
+        fn within_2_ulp_everywhere(x in prop_oneof![
+            -746.0..710.0f64,
+            -1.0..1.0f64,
+            -1e-300..1e-300f64,
+            any::<f64>(),
+        ]) {
+            let (got, want) = (exp(x), x.exp());
+            if want.is_nan() {
+                prop_assert!(got.is_nan());
+            } else {
+                prop_assert!(ulps(got, want) <= 2, "x = {x:e}: {got:e} vs {want:e}");
+            }
+        }
+    }
+}
