@@ -108,7 +108,9 @@
 //!
 //! Rust 1.85 (edition 2024).
 
-#![forbid(unsafe_code)]
+// `unsafe` is allowed only in `gemm::simd`, for the calls into code compiled
+// for instruction sets detected at run time.
+#![deny(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(
     missing_debug_implementations,

@@ -817,7 +817,7 @@ mod tests {
 
     #[test]
     fn trace_display_lists_every_term() {
-        // The terms of `gradients_by_hand_at_zero_weights`; δ(2) = (−⅛·0)·¼ is −0.
+        // The terms of `gradients_by_hand_at_zero_weights`.
         let net = TwoLayerNet::from_weights(Matrix::zeros(1, 1), Matrix::zeros(1, 1)).unwrap();
         let t = net
             .trace(&Matrix::from([[1.0]]), &Matrix::from([[1.0]]))
@@ -827,7 +827,7 @@ mod tests {
                         z(3) = a(2)·W(2)\n[0.0000]\n\
                         ŷ = f(z(3))\n[0.5000]\n\
                         δ(3) = −(y − ŷ) ⊙ f′(z(3))\n[-0.1250]\n\
-                        δ(2) = δ(3)·W(2)ᵀ ⊙ f′(z(2))\n[-0.0000]\n\
+                        δ(2) = δ(3)·W(2)ᵀ ⊙ f′(z(2))\n[0.0000]\n\
                         ∂J/∂W(1) = Xᵀ·δ(2)\n[0.0000]\n\
                         ∂J/∂W(2) = a(2)ᵀ·δ(3)\n[-0.0625]";
         assert_eq!(format!("{t:.4}"), expected);

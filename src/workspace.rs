@@ -49,6 +49,8 @@ pub struct Workspace {
     delta3: Vec<f64>,
     /// δ(2); N × hidden.
     delta2: Vec<f64>,
+    /// Packed panels for the matrix products.
+    scratch: Vec<f64>,
     gradients: Gradients,
 }
 
@@ -74,6 +76,7 @@ impl Workspace {
             y_hat: Vec::new(),
             delta3: Vec::new(),
             delta2: Vec::new(),
+            scratch: Vec::new(),
             gradients: Gradients {
                 dj_dw1: Matrix::zeros(0, 0),
                 dj_dw2: Matrix::zeros(0, 0),
@@ -207,18 +210,19 @@ impl TwoLayerNet {
             y_hat,
             delta3,
             delta2,
+            scratch,
             gradients,
         } = ws;
 
         // z(2) = X·W(1); then a(2) = f(z(2)) and f′(z(2)) from one exponential.
-        gemm::nn(n, i, h, x.as_slice(), w1, a2);
+        gemm::nn(n, i, h, x.as_slice(), w1, a2, scratch);
         if !activate(a2, fp2) {
             return Err(Error::Overflow { what: "z(2)" });
         }
 
         // z(3) = a(2)·W(2); then ŷ = f(z(3)), δ(3) = −(y − ŷ) ⊙ f′(z(3)) and
         // the terms of J in one pass.
-        gemm::nn(n, h, o, a2, w2, y_hat);
+        gemm::nn(n, h, o, a2, w2, y_hat, scratch);
         let mut half_sse = 0.0;
         let mut finite = true;
         for ((z3, delta3), &y) in y_hat.iter_mut().zip(delta3.iter_mut()).zip(y.as_slice()) {
@@ -235,12 +239,12 @@ impl TwoLayerNet {
         let cost = self.cost_function();
         // ∂J/∂W(2) = a(2)ᵀ·δ(3)
         let dj_dw2 = gradients.dj_dw2.as_mut_slice();
-        gemm::tn(h, n, o, a2, delta3, dj_dw2);
+        gemm::tn(h, n, o, a2, delta3, dj_dw2, scratch);
         cost.finish_gradient(dj_dw2, self.w2(), n);
         check(dj_dw2, "dJ/dW(2)")?;
 
         // δ(2) = δ(3)·W(2)ᵀ ⊙ f′(z(2))
-        gemm::nt(n, o, h, delta3, w2, delta2);
+        gemm::nt(n, o, h, delta3, w2, delta2, scratch);
         for (d, fp) in delta2.iter_mut().zip(fp2.iter()) {
             *d *= fp;
         }
@@ -248,7 +252,7 @@ impl TwoLayerNet {
 
         // ∂J/∂W(1) = Xᵀ·δ(2)
         let dj_dw1 = gradients.dj_dw1.as_mut_slice();
-        gemm::tn(i, n, h, x.as_slice(), delta2, dj_dw1);
+        gemm::tn(i, n, h, x.as_slice(), delta2, dj_dw1, scratch);
         cost.finish_gradient(dj_dw1, self.w1(), n);
         check(dj_dw1, "dJ/dW(1)")?;
         Ok(half_sse)

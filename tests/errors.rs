@@ -302,18 +302,17 @@ fn overflow_is_reported_by_name() {
     assert_eq!(n.forward(&x), Err(Error::Overflow { what: "z(2)" }));
     assert_eq!(n.gradients(&x, &y), Err(Error::Overflow { what: "z(2)" }));
 
-    // Equal hidden units and opposite huge W(2) give z(3) = 0 exactly, so
-    // f′(z(3)) = ¼ and δ(3) = ¼·(ŷ − y) ≈ 2.5e299 with y = −1e300.
-    let n = TwoLayerNet::from_weights(
-        Matrix::from([[1.0, 1.0], [1.0, 1.0]]),
-        Matrix::from([[f64::MAX / 2.0], [-f64::MAX / 2.0]]),
-    )
-    .unwrap();
-    let x = Matrix::from([[0.5, 0.5]]);
-    let y = Matrix::from([[-1e300]]);
+    // A 1-1-1 network where a(2) = f(−690) ≈ 2.7e−300 meets W(2) = 1e300,
+    // so z(3) ≈ 0.27 and f′(z(3)) ≈ ¼: with y = −1e307, δ(3) ≈ 2.4e306 is
+    // finite, but J ≈ 5e613 is not, nor is δ(3)·W(2)ᵀ ≈ 2.4e606 on the way
+    // to δ(2).
+    let n = TwoLayerNet::from_weights(Matrix::from([[-1.0]]), Matrix::from([[1e300]])).unwrap();
+    let x = Matrix::from([[690.0]]);
+    let y = Matrix::from([[-1e307]]);
     assert_eq!(n.cost(&x, &y), Err(Error::Overflow { what: "J" }));
-    // δ(2) = δ(3)·W(2)ᵀ ⊙ f′(z(2)) ≈ 2.5e299 · 9e307 · 0.1: beyond f64.
     assert_eq!(n.gradients(&x, &y), Err(Error::Overflow { what: "δ(2)" }));
+    // The same through the textbook route.
+    assert_eq!(n.trace(&x, &y), Err(Error::Overflow { what: "δ(2)" }));
 }
 
 /// Shapes that mostly fit (so most cases reach the arithmetic) and sometimes
