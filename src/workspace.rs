@@ -6,7 +6,7 @@
 //! ½ Σ (y − ŷ)² together, and δ(2) is scaled by f′(z(2)) as it is produced.
 //! After the first call for a given shape, a call allocates nothing.
 
-use crate::activation::{activate, sigmoid_with_prime};
+use crate::activation::sigmoid_with_prime;
 use crate::cost::half_squared_error;
 use crate::error::Error;
 use crate::gemm;
@@ -216,7 +216,7 @@ impl TwoLayerNet {
 
         // z(2) = X·W(1); then a(2) = f(z(2)) and f′(z(2)) from one exponential.
         gemm::nn(n, i, h, x.as_slice(), w1, a2, scratch);
-        if !activate(a2, fp2) {
+        if !gemm::activate(gemm::Path::best(), a2, fp2) {
             return Err(Error::Overflow { what: "z(2)" });
         }
 

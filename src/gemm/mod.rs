@@ -29,11 +29,12 @@
 //! [`Matrix::tr_dot`]: crate::Matrix::tr_dot
 //! [`Matrix::dot_tr`]: crate::Matrix::dot_tr
 
+mod direct;
 mod kernel;
 mod pack;
 mod simd;
 
-pub(crate) use simd::Path;
+pub(crate) use simd::{Path, activate};
 
 /// A matrix read through strides: element (i, j) is
 /// `data[i * row_stride + j * col_stride]`.
@@ -176,6 +177,28 @@ const MC: usize = 96;
 /// Columns of b per packed block.
 const NC: usize = 2048;
 
+/// Up to this many multiply-adds any loop beats packing.
+const DIRECT_TINY: usize = 512;
+/// Up to this many, a vectorising direct loop beats packing.
+const DIRECT_MAX: usize = 16 * 1024;
+
+/// The product for one instruction set: direct loops for small problems,
+/// the blocked algorithm with an `MR × NR` micro-kernel for the rest.
+#[inline(always)]
+fn product<const MR: usize, const NR: usize, const FMA: bool>(
+    p: Problem<'_>,
+    c: &mut [f64],
+    scratch: &mut Vec<f64>,
+) {
+    let work = p.m * p.k * p.n;
+    let form = direct::Form::of(&p);
+    if work <= DIRECT_TINY || (work <= DIRECT_MAX && form != direct::Form::General) {
+        direct::product::<FMA>(p, form, c);
+    } else {
+        blocked::<MR, NR, FMA>(p, c, scratch);
+    }
+}
+
 /// The blocked product for one micro-kernel shape, `MR × NR` registers of
 /// c; `FMA` selects fused multiply-adds. Accumulates into `c` (which the
 /// caller has zeroed).
@@ -273,6 +296,7 @@ mod tests {
                 (View::of(&a, k), View::of(&b, n)),
                 (View::transposed(&a, m), View::of(&b, n)),
                 (View::of(&a, k), View::transposed(&b, k)),
+                (View::transposed(&a, m), View::transposed(&b, k)),
             ];
             for (va, vb) in layouts {
                 let want = naive(m, k, n, va, vb);

@@ -12,7 +12,7 @@
 
 use std::sync::OnceLock;
 
-use super::{Problem, blocked};
+use super::{Problem, product};
 
 /// An instruction set the product can run on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,20 +67,84 @@ pub(super) fn run(path: Path, p: Problem<'_>, c: &mut [f64], scratch: &mut Vec<f
             // SAFETY: this CPU has AVX2 and FMA, checked just above.
             unsafe { avx2_fma(p, c, scratch) }
         }
-        _ => blocked::<4, 4, false>(p, c, scratch),
+        _ => product::<4, 4, false>(p, c, scratch),
     }
+}
+
+/// The network's activation pass, [`crate::activation::activate`], compiled
+/// for `path` so that the exponential runs on whole vectors.
+pub(crate) fn activate(path: Path, z: &mut [f64], fp: &mut [f64]) -> bool {
+    match path {
+        #[cfg(target_arch = "x86_64")]
+        Path::Avx512 if path.supported() => {
+            // SAFETY: this CPU has AVX-512F and FMA, checked just above.
+            unsafe { activate_avx512(z, fp) }
+        }
+        #[cfg(target_arch = "x86_64")]
+        Path::Avx2Fma if path.supported() => {
+            // SAFETY: this CPU has AVX2 and FMA, checked just above.
+            unsafe { activate_avx2_fma(z, fp) }
+        }
+        _ => crate::activation::activate(z, fp),
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,fma")]
+unsafe fn activate_avx512(z: &mut [f64], fp: &mut [f64]) -> bool {
+    crate::activation::activate(z, fp)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn activate_avx2_fma(z: &mut [f64], fp: &mut [f64]) -> bool {
+    crate::activation::activate(z, fp)
 }
 
 /// 8 × 16 tile: 16 of the 32 zmm registers hold c.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,fma")]
 unsafe fn avx512(p: Problem<'_>, c: &mut [f64], scratch: &mut Vec<f64>) {
-    blocked::<8, 16, true>(p, c, scratch)
+    product::<8, 16, true>(p, c, scratch)
 }
 
 /// 6 × 8 tile: 12 of the 16 ymm registers hold c.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn avx2_fma(p: Problem<'_>, c: &mut [f64], scratch: &mut Vec<f64>) {
-    blocked::<6, 8, true>(p, c, scratch)
+    product::<6, 8, true>(p, c, scratch)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{sigmoid, sigmoid_prime};
+
+    /// Each path's activation equals the scalar functions bit for bit: the
+    /// code has no operation whose rounding depends on the instruction set.
+    #[test]
+    fn every_activation_path_equals_the_scalar_functions() {
+        let z: Vec<f64> = (-20_000..=20_000).map(|k| f64::from(k) * 0.0371).collect();
+        for path in Path::available() {
+            let mut a = z.clone();
+            let mut fp = vec![0.0; z.len()];
+            assert!(activate(path, &mut a, &mut fp));
+            for (&z, (a, fp)) in z.iter().zip(a.iter().zip(&fp)) {
+                assert_eq!(a.to_bits(), sigmoid(z).to_bits(), "{path:?}: f({z})");
+                assert_eq!(
+                    fp.to_bits(),
+                    sigmoid_prime(z).to_bits(),
+                    "{path:?}: f′({z})"
+                );
+            }
+            let mut bad = [0.5, f64::NAN, 1.0];
+            assert!(!activate(path, &mut bad, &mut [0.0; 3]), "{path:?}");
+        }
+    }
+
+    #[test]
+    fn the_portable_path_is_always_there() {
+        assert_eq!(Path::available()[0], Path::Portable);
+        assert!(Path::available().contains(&Path::best()));
+    }
 }
