@@ -6,6 +6,7 @@
 //! "elem/s" reads as FLOP/s. Run with `cargo bench --bench backprop`.
 
 use std::hint::black_box;
+use std::num::NonZeroUsize;
 use std::time::Duration;
 
 use backprop::{Matrix, TwoLayerNet, Workspace, sigmoid};
@@ -51,17 +52,18 @@ fn bench_gradients(c: &mut Criterion) {
                 })
             },
         );
-        let mut ws = Workspace::new();
-        group.bench_with_input(
-            BenchmarkId::new("workspace", &name),
-            &(&x, &y),
-            |b, (x, y)| {
+        // A reused workspace, with the default threads and with one thread.
+        for (id, mut ws) in [
+            ("workspace", Workspace::new()),
+            ("one_thread", Workspace::with_threads(NonZeroUsize::MIN)),
+        ] {
+            group.bench_with_input(BenchmarkId::new(id, &name), &(&x, &y), |b, (x, y)| {
                 b.iter(|| {
                     let g = black_box(&net).gradients_in(black_box(x), black_box(y), &mut ws);
                     black_box(g.unwrap());
                 })
-            },
-        );
+            });
+        }
     }
     group.finish();
 }

@@ -139,7 +139,7 @@ pub use gradcheck::{DEFAULT_EPSILON, GradientCheck, numerical_gradient, relative
 pub use matrix::Matrix;
 pub use network::{Gradients, Trace, TwoLayerNet};
 pub use train::{Bfgs, GradientDescent, Model, Optimiser, Progress, Report, StopReason};
-pub use workspace::Workspace;
+pub use workspace::{PARALLEL_WORK, Workspace};
 
 // The README's examples run as doc tests.
 #[doc = include_str!("../README.md")]

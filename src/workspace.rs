@@ -4,7 +4,17 @@
 //! The forward pass applies f and f′ while each row of z is fresh from the
 //! product (one exponential gives both), the output pass forms ŷ, δ(3) and
 //! ½ Σ (y − ŷ)² together, and δ(2) is scaled by f′(z(2)) as it is produced.
-//! After the first call for a given shape, a call allocates nothing.
+//! After the first call for a given shape, a single-threaded call allocates
+//! nothing.
+//!
+//! ∂J/∂W is a sum over examples ("every example gets a vote"), so a large
+//! batch is cut into contiguous shards of rows, one per thread; each thread
+//! computes its shard's sums, and the sums are added in shard order. The
+//! result therefore depends only on the batch and the thread count, never
+//! on timing.
+
+use std::num::NonZeroUsize;
+use std::sync::OnceLock;
 
 use crate::activation::sigmoid_with_prime;
 use crate::cost::half_squared_error;
@@ -15,10 +25,14 @@ use crate::network::{Gradients, TwoLayerNet};
 
 /// Reusable buffers for [`TwoLayerNet::gradients_in`] and
 /// [`TwoLayerNet::cost_and_gradients_in`]: after the first call for a given
-/// batch size and network shape, computing the gradients allocates nothing.
+/// batch size and network shape, a single-threaded call allocates nothing.
 ///
 /// A workspace grows to the largest shape it has seen and can serve any
-/// network and batch.
+/// network and batch. It also sets how many threads share a batch:
+/// [`Workspace::new`] picks one thread for small problems and all available
+/// cores above [`PARALLEL_WORK`] multiply-adds; [`Workspace::with_threads`]
+/// fixes the count. For a given batch and thread count the result is the
+/// same bit for bit on every run.
 ///
 /// # Examples
 ///
@@ -39,6 +53,8 @@ use crate::network::{Gradients, TwoLayerNet};
 /// ```
 #[derive(Debug, Clone)]
 pub struct Workspace {
+    /// `None`: chosen per call from the problem's size.
+    threads: Option<NonZeroUsize>,
     /// z(2) = X·W(1), then a(2) = f(z(2)) in place; N × hidden.
     a2: Vec<f64>,
     /// f′(z(2)); N × hidden.
@@ -49,10 +65,20 @@ pub struct Workspace {
     delta3: Vec<f64>,
     /// δ(2); N × hidden.
     delta2: Vec<f64>,
-    /// Packed panels for the matrix products.
-    scratch: Vec<f64>,
+    /// Every shard but the first: its ∂J/∂W(1) then ∂J/∂W(2) sums.
+    partials: Vec<f64>,
+    /// Packed panels for the matrix products, one per shard.
+    scratch: Vec<Vec<f64>>,
     gradients: Gradients,
 }
+
+/// Above this many multiply-adds per gradient (N·hidden·(inputs + outputs)
+/// for each of the forward and backward passes), [`Workspace::new`] shares
+/// the batch among all available cores.
+pub const PARALLEL_WORK: usize = 1 << 21;
+
+/// Fewest rows worth a shard of their own.
+const MIN_SHARD_ROWS: usize = 64;
 
 impl Default for Workspace {
     fn default() -> Self {
@@ -61,7 +87,8 @@ impl Default for Workspace {
 }
 
 impl Workspace {
-    /// An empty workspace; it takes its size from the first call.
+    /// An empty workspace that uses one thread for small problems and every
+    /// available core for large ones; it takes its size from the first call.
     ///
     /// # Examples
     ///
@@ -71,16 +98,49 @@ impl Workspace {
     /// ```
     pub fn new() -> Self {
         Workspace {
+            threads: None,
             a2: Vec::new(),
             fp2: Vec::new(),
             y_hat: Vec::new(),
             delta3: Vec::new(),
             delta2: Vec::new(),
+            partials: Vec::new(),
             scratch: Vec::new(),
             gradients: Gradients {
                 dj_dw1: Matrix::zeros(0, 0),
                 dj_dw2: Matrix::zeros(0, 0),
             },
+        }
+    }
+
+    /// An empty workspace that shares every batch among `threads` threads
+    /// (fewer when the batch has fewer rows). One thread never spawns and
+    /// never allocates once warm.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use backprop::{sigmoid, Matrix, TwoLayerNet, Workspace};
+    ///
+    /// let x = Matrix::randn(512, 8, 1).map(sigmoid);
+    /// let y = Matrix::randn(512, 2, 2).map(sigmoid);
+    /// let net = TwoLayerNet::random(8, 16, 2, 3)?;
+    /// let mut one = Workspace::with_threads(NonZeroUsize::MIN);
+    /// let mut two = Workspace::with_threads(NonZeroUsize::new(2).unwrap());
+    /// let g1 = net.gradients_in(&x, &y, &mut one)?.to_vec();
+    /// let g2 = net.gradients_in(&x, &y, &mut two)?.to_vec();
+    /// for (a, b) in g2.iter().zip(&g1) {
+    ///     assert!((a - b).abs() <= 1e-12 * b.abs());
+    /// }
+    /// // The same thread count gives the same bits every time.
+    /// assert_eq!(net.gradients_in(&x, &y, &mut two)?.to_vec(), g2);
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    pub fn with_threads(threads: NonZeroUsize) -> Self {
+        Workspace {
+            threads: Some(threads),
+            ..Self::new()
         }
     }
 
@@ -107,17 +167,32 @@ impl Workspace {
         self.gradients
     }
 
+    /// How many shards a batch of `n` rows with `work` multiply-adds per
+    /// pass is cut into.
+    fn shards(&self, n: usize, work: usize) -> usize {
+        let wanted = match self.threads {
+            Some(t) => t.get(),
+            None if work >= PARALLEL_WORK => available_cores(),
+            None => 1,
+        };
+        wanted.min(n.div_ceil(MIN_SHARD_ROWS)).max(1)
+    }
+
     /// Sizes every buffer for a batch of `n` examples through a network of
-    /// sizes (i, h, o), reusing capacity.
-    fn fit(&mut self, n: usize, (i, h, o): (usize, usize, usize)) {
+    /// sizes (i, h, o) in `shards` shards, reusing capacity.
+    fn fit(&mut self, n: usize, (i, h, o): (usize, usize, usize), shards: usize) {
         for (buf, len) in [
             (&mut self.a2, n * h),
             (&mut self.fp2, n * h),
             (&mut self.y_hat, n * o),
             (&mut self.delta3, n * o),
             (&mut self.delta2, n * h),
+            (&mut self.partials, (shards - 1) * (i * h + h * o)),
         ] {
             buf.resize(len, 0.0);
+        }
+        if self.scratch.len() < shards {
+            self.scratch.resize_with(shards, Vec::new);
         }
         let g = &mut self.gradients;
         if g.dj_dw1.shape() != (i, h) {
@@ -129,10 +204,32 @@ impl Workspace {
     }
 }
 
+/// The cores this process may use, asked once.
+fn available_cores() -> usize {
+    static CORES: OnceLock<usize> = OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, NonZeroUsize::get))
+}
+
+/// One shard's rows of every per-example buffer, its gradient sums and its
+/// scratch.
+struct Shard<'a> {
+    rows: usize,
+    x: &'a [f64],
+    y: &'a [f64],
+    a2: &'a mut [f64],
+    fp2: &'a mut [f64],
+    y_hat: &'a mut [f64],
+    delta3: &'a mut [f64],
+    delta2: &'a mut [f64],
+    dj_dw1: &'a mut [f64],
+    dj_dw2: &'a mut [f64],
+    scratch: &'a mut Vec<f64>,
+}
+
 impl TwoLayerNet {
     /// ∂J/∂W(1) and ∂J/∂W(2), as [`gradients`](Self::gradients) computes
-    /// them, written into `ws`: after the first call with a given shape,
-    /// nothing is allocated.
+    /// them, written into `ws`: after the first call with a given shape, a
+    /// single-threaded call allocates nothing.
     ///
     /// # Errors
     ///
@@ -192,40 +289,128 @@ impl TwoLayerNet {
         Ok((j, &ws.gradients))
     }
 
-    /// The fused pass: fills `ws` with every term and both gradients, and
-    /// returns ½ Σ (y − ŷ)² (not checked for overflow: only the cost needs it).
+    /// Fills `ws` with both gradients, shard by shard, and returns
+    /// ½ Σ (y − ŷ)² (not checked for overflow: only the cost needs it).
     fn backpropagate(&self, x: &Matrix, y: &Matrix, ws: &mut Workspace) -> Result<f64, Error> {
         self.check_xy(x, y)?;
-        let (w1, w2) = (self.w1().as_slice(), self.w2().as_slice());
-        let (n, i, h, o) = (
-            x.rows(),
-            self.input_size(),
-            self.hidden_size(),
-            self.output_size(),
-        );
-        ws.fit(n, (i, h, o));
+        let n = x.rows();
+        let sizes @ (i, h, o) = (self.input_size(), self.hidden_size(), self.output_size());
+        let shards = ws.shards(n, n * h * (i + o));
+        ws.fit(n, sizes, shards);
         let Workspace {
             a2,
             fp2,
             y_hat,
             delta3,
             delta2,
+            partials,
             scratch,
             gradients,
+            ..
         } = ws;
 
+        let half_sse = {
+            // Contiguous row ranges, the first ones a row longer when N does
+            // not divide evenly; the first shard sums straight into the
+            // gradients, the others into their partials.
+            let (mut x, mut y) = (x.as_slice(), y.as_slice());
+            let (mut a2, mut fp2, mut y_hat) = (&mut a2[..], &mut fp2[..], &mut y_hat[..]);
+            let (mut delta3, mut delta2) = (&mut delta3[..], &mut delta2[..]);
+            let mut sums = std::iter::once((
+                gradients.dj_dw1.as_mut_slice(),
+                gradients.dj_dw2.as_mut_slice(),
+            ))
+            .chain(
+                partials
+                    .chunks_exact_mut(i * h + h * o)
+                    .map(|p| p.split_at_mut(i * h)),
+            );
+            let mut scratch = scratch.iter_mut();
+            let mut s = 0;
+            let mut next_shard = std::iter::from_fn(|| {
+                if s == shards {
+                    return None;
+                }
+                let rows = n / shards + usize::from(s < n % shards);
+                s += 1;
+                let (dj_dw1, dj_dw2) = sums.next()?;
+                Some(Shard {
+                    rows,
+                    x: take(&mut x, rows * i),
+                    y: take(&mut y, rows * o),
+                    a2: take_mut(&mut a2, rows * h),
+                    fp2: take_mut(&mut fp2, rows * h),
+                    y_hat: take_mut(&mut y_hat, rows * o),
+                    delta3: take_mut(&mut delta3, rows * o),
+                    delta2: take_mut(&mut delta2, rows * h),
+                    dj_dw1,
+                    dj_dw2,
+                    scratch: scratch.next()?,
+                })
+            });
+            let first = next_shard.next().expect("at least one shard");
+            if shards == 1 {
+                self.shard_pass(first)?
+            } else {
+                std::thread::scope(|scope| {
+                    let others: Vec<_> = next_shard
+                        .map(|shard| scope.spawn(move || self.shard_pass(shard)))
+                        .collect();
+                    let mut half_sse = self.shard_pass(first);
+                    // Joined and added in shard order, whatever order they end in.
+                    for handle in others {
+                        let shard = handle
+                            .join()
+                            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+                        half_sse = half_sse.and_then(|sum| Ok(sum + shard?));
+                    }
+                    half_sse
+                })?
+            }
+        };
+
+        // Every further shard's sums, added in shard order.
+        let (dj_dw1, dj_dw2) = (
+            gradients.dj_dw1.as_mut_slice(),
+            gradients.dj_dw2.as_mut_slice(),
+        );
+        for partial in partials.chunks_exact(i * h + h * o) {
+            let (p1, p2) = partial.split_at(i * h);
+            dj_dw1.iter_mut().zip(p1).for_each(|(g, p)| *g += p);
+            dj_dw2.iter_mut().zip(p2).for_each(|(g, p)| *g += p);
+        }
+        let cost = self.cost_function();
+        cost.finish_gradient(dj_dw2, self.w2(), n);
+        check(dj_dw2, "dJ/dW(2)")?;
+        cost.finish_gradient(dj_dw1, self.w1(), n);
+        check(dj_dw1, "dJ/dW(1)")?;
+        Ok(half_sse)
+    }
+
+    /// One shard's forward and backward pass: its rows of every term, its
+    /// sums a(2)ᵀ·δ(3) and Xᵀ·δ(2), and its ½ Σ (y − ŷ)².
+    fn shard_pass(&self, s: Shard<'_>) -> Result<f64, Error> {
+        let (w1, w2) = (self.w1().as_slice(), self.w2().as_slice());
+        let (n, i, h, o) = (
+            s.rows,
+            self.input_size(),
+            self.hidden_size(),
+            self.output_size(),
+        );
+        let path = gemm::Path::best();
+
         // z(2) = X·W(1); then a(2) = f(z(2)) and f′(z(2)) from one exponential.
-        gemm::nn(n, i, h, x.as_slice(), w1, a2, scratch);
-        if !gemm::activate(gemm::Path::best(), a2, fp2) {
+        gemm::nn(n, i, h, s.x, w1, s.a2, s.scratch);
+        if !gemm::activate(path, s.a2, s.fp2) {
             return Err(Error::Overflow { what: "z(2)" });
         }
 
         // z(3) = a(2)·W(2); then ŷ = f(z(3)), δ(3) = −(y − ŷ) ⊙ f′(z(3)) and
         // the terms of J in one pass.
-        gemm::nn(n, h, o, a2, w2, y_hat, scratch);
+        gemm::nn(n, h, o, s.a2, w2, s.y_hat, s.scratch);
         let mut half_sse = 0.0;
         let mut finite = true;
-        for ((z3, delta3), &y) in y_hat.iter_mut().zip(delta3.iter_mut()).zip(y.as_slice()) {
+        for ((z3, delta3), &y) in s.y_hat.iter_mut().zip(s.delta3.iter_mut()).zip(s.y) {
             finite &= z3.is_finite();
             let (f, fp) = sigmoid_with_prime(*z3);
             *z3 = f;
@@ -236,27 +421,38 @@ impl TwoLayerNet {
             return Err(Error::Overflow { what: "z(3)" });
         }
 
-        let cost = self.cost_function();
-        // ∂J/∂W(2) = a(2)ᵀ·δ(3)
-        let dj_dw2 = gradients.dj_dw2.as_mut_slice();
-        gemm::tn(h, n, o, a2, delta3, dj_dw2, scratch);
-        cost.finish_gradient(dj_dw2, self.w2(), n);
-        check(dj_dw2, "dJ/dW(2)")?;
+        // ∂J/∂W(2) = a(2)ᵀ·δ(3), this shard's share of the sum
+        gemm::tn(h, n, o, s.a2, s.delta3, s.dj_dw2, s.scratch);
 
         // δ(2) = δ(3)·W(2)ᵀ ⊙ f′(z(2))
-        gemm::nt(n, o, h, delta3, w2, delta2, scratch);
-        for (d, fp) in delta2.iter_mut().zip(fp2.iter()) {
+        gemm::nt(n, o, h, s.delta3, w2, s.delta2, s.scratch);
+        let mut finite = true;
+        for (d, fp) in s.delta2.iter_mut().zip(s.fp2.iter()) {
             *d *= fp;
+            finite &= d.is_finite();
         }
-        check(delta2, "δ(2)")?;
+        if !finite {
+            return Err(Error::Overflow { what: "δ(2)" });
+        }
 
-        // ∂J/∂W(1) = Xᵀ·δ(2)
-        let dj_dw1 = gradients.dj_dw1.as_mut_slice();
-        gemm::tn(i, n, h, x.as_slice(), delta2, dj_dw1, scratch);
-        cost.finish_gradient(dj_dw1, self.w1(), n);
-        check(dj_dw1, "dJ/dW(1)")?;
+        // ∂J/∂W(1) = Xᵀ·δ(2), this shard's share of the sum
+        gemm::tn(i, n, h, s.x, s.delta2, s.dj_dw1, s.scratch);
         Ok(half_sse)
     }
+}
+
+/// Takes the first `len` values off the front of `rest`.
+fn take<'a>(rest: &mut &'a [f64], len: usize) -> &'a [f64] {
+    let (head, tail) = rest.split_at(len);
+    *rest = tail;
+    head
+}
+
+/// Takes the first `len` values off the front of `rest`, mutably.
+fn take_mut<'a>(rest: &mut &'a mut [f64], len: usize) -> &'a mut [f64] {
+    let (head, tail) = std::mem::take(rest).split_at_mut(len);
+    *rest = tail;
+    head
 }
 
 fn check(values: &[f64], what: &'static str) -> Result<(), Error> {

@@ -5,7 +5,9 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use backprop::{Cost, Matrix, TwoLayerNet, Workspace, sigmoid};
+use std::num::NonZeroUsize;
+
+use backprop::{Cost, Matrix, PARALLEL_WORK, TwoLayerNet, Workspace, sigmoid};
 
 struct Counting;
 
@@ -61,6 +63,8 @@ fn gradients_in_a_warm_workspace_allocate_nothing() {
                 .unwrap();
             let x = Matrix::randn(n, i, 2).map(sigmoid);
             let y = Matrix::randn(n, o, 3).map(sigmoid);
+            // Below the size where the default workspace starts threads.
+            assert!(n * h * (i + o) < PARALLEL_WORK);
             let mut ws = Workspace::new();
             let first = allocations_in(|| {
                 net.cost_and_gradients_in(&x, &y, &mut ws).unwrap();
@@ -84,4 +88,21 @@ fn gradients_in_a_warm_workspace_allocate_nothing() {
             );
         }
     }
+}
+
+/// A batch large enough for threads by default, run on one thread: the
+/// blocked products' packing buffers are warm after the first call too.
+#[test]
+fn a_large_single_threaded_batch_allocates_nothing_after_warm_up() {
+    let (n, i, h, o) = (1024, 64, 128, 10);
+    assert!(n * h * (i + o) >= PARALLEL_WORK);
+    let net = TwoLayerNet::random(i, h, o, 1).unwrap();
+    let x = Matrix::randn(n, i, 2).map(sigmoid);
+    let y = Matrix::randn(n, o, 3).map(sigmoid);
+    let mut ws = Workspace::with_threads(NonZeroUsize::MIN);
+    net.gradients_in(&x, &y, &mut ws).unwrap();
+    let again = allocations_in(|| {
+        net.cost_and_gradients_in(&x, &y, &mut ws).unwrap();
+    });
+    assert_eq!(again, 0);
 }

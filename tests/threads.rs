@@ -1,0 +1,106 @@
+//! Sharing a batch among threads: the same bits on every run for a given
+//! thread count, and within 1e-12 of the single-threaded result.
+
+mod common;
+
+use std::num::NonZeroUsize;
+
+use backprop::{Cost, Error, Matrix, TwoLayerNet, Workspace, sigmoid};
+use common::{matrix, standard_normal};
+use proptest::prelude::*;
+
+fn threads(t: usize) -> Workspace {
+    Workspace::with_threads(NonZeroUsize::new(t).unwrap())
+}
+
+fn max_abs(v: &[f64]) -> f64 {
+    v.iter().fold(0.0, |m, x| m.max(x.abs()))
+}
+
+/// Batches big enough to be cut into several shards (64 rows or more each).
+fn big_problem() -> impl Strategy<Value = (TwoLayerNet, Matrix, Matrix)> {
+    (64..=700usize, 1..=12usize, 1..=24usize, 1..=4usize).prop_flat_map(|(n, i, h, o)| {
+        (
+            matrix(i, h, standard_normal()),
+            matrix(h, o, standard_normal()),
+            matrix(n, i, 0.0..1.0),
+            matrix(n, o, 0.0..1.0),
+        )
+            .prop_map(|(w1, w2, x, y)| (TwoLayerNet::from_weights(w1, w2).unwrap(), x, y))
+    })
+}
+
+proptest! {
+    #![proptest_config(common::config(64, file!()))]
+
+    #[test]
+    fn every_thread_count_agrees_with_one_thread(
+        (net, x, y) in big_problem(),
+        regularised in any::<bool>(),
+    ) {
+        let net = if regularised {
+            net.with_cost(Cost::Regularised { lambda: 1e-3 }).unwrap()
+        } else {
+            net
+        };
+        let mut single = threads(1);
+        let (j1, g1) = net.cost_and_gradients_in(&x, &y, &mut single).unwrap();
+        let g1 = g1.to_vec();
+        for t in 2..=5 {
+            let mut ws = threads(t);
+            let (j, g) = net.cost_and_gradients_in(&x, &y, &mut ws).unwrap();
+            let g = g.to_vec();
+            let diff: Vec<f64> = g.iter().zip(&g1).map(|(a, b)| a - b).collect();
+            prop_assert!(max_abs(&diff) <= 1e-12 * max_abs(&g1), "{t} threads: {:e}", max_abs(&diff));
+            prop_assert!((j - j1).abs() <= 1e-12 * j1);
+            // Run to run, the bits do not change.
+            for _ in 0..2 {
+                let (j_again, again) = net.cost_and_gradients_in(&x, &y, &mut ws).unwrap();
+                prop_assert_eq!(j_again.to_bits(), j.to_bits());
+                prop_assert_eq!(again.to_vec(), g.clone());
+            }
+        }
+    }
+}
+
+/// A shard that overflows is reported as it is with one thread, whichever
+/// shard it is.
+#[test]
+fn an_overflow_in_any_shard_is_reported() {
+    let net = TwoLayerNet::from_weights(
+        Matrix::from([[1e300, -1e300]]),
+        Matrix::from([[1.0], [1.0]]),
+    )
+    .unwrap();
+    for bad_row in [0, 150, 299] {
+        let mut x = Matrix::from_fn(300, 1, |r, _| (r as f64) / 1e300);
+        x[(bad_row, 0)] = 1e10;
+        let y = Matrix::zeros(300, 1).map(sigmoid);
+        for t in 1..=4 {
+            assert_eq!(
+                net.gradients_in(&x, &y, &mut threads(t)),
+                Err(Error::Overflow { what: "z(2)" }),
+                "row {bad_row}, {t} threads"
+            );
+        }
+    }
+}
+
+/// More threads than the batch has 64-row shards: the extra threads are
+/// not used and the result is still right.
+#[test]
+fn more_threads_than_shards() {
+    let net = TwoLayerNet::random(3, 4, 2, 1).unwrap();
+    let x = Matrix::randn(70, 3, 2);
+    let y = Matrix::randn(70, 2, 3).map(sigmoid);
+    let (mut ws1, mut ws16) = (threads(1), threads(16));
+    let one = net.gradients_in(&x, &y, &mut ws1).unwrap().clone();
+    let many = net.gradients_in(&x, &y, &mut ws16).unwrap().clone();
+    let diff: Vec<f64> = many
+        .to_vec()
+        .iter()
+        .zip(one.to_vec())
+        .map(|(a, b)| a - b)
+        .collect();
+    assert!(max_abs(&diff) <= 1e-12 * max_abs(&one.to_vec()));
+}
