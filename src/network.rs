@@ -438,9 +438,10 @@ impl TwoLayerNet {
     /// # Ok::<(), backprop::Error>(())
     /// ```
     pub fn cost_and_gradients(&self, x: &Matrix, y: &Matrix) -> Result<(f64, Gradients), Error> {
-        let mut ws = Workspace::new();
-        let (j, _) = self.cost_and_gradients_in(x, y, &mut ws)?;
-        Ok((j, ws.into_gradients()))
+        Workspace::with_thread_local(|ws| {
+            let (j, g) = self.cost_and_gradients_in(x, y, ws)?;
+            Ok((j, g.clone()))
+        })
     }
 
     /// ∂J/∂W(1) and ∂J/∂W(2) for the batch, by backpropagation: the series'
@@ -457,8 +458,10 @@ impl TwoLayerNet {
     /// example gets a vote on which way is downhill. The regularised [`Cost`]
     /// divides those sums by N and adds λ·W.
     ///
-    /// To compute gradients again and again without allocating, keep a
-    /// [`Workspace`] and call [`gradients_in`](Self::gradients_in).
+    /// It runs in a workspace kept per thread, so repeated calls allocate
+    /// only the returned matrices. To avoid even that, or to choose the
+    /// thread count, keep a [`Workspace`] and call
+    /// [`gradients_in`](Self::gradients_in).
     ///
     /// # Errors
     ///
@@ -479,9 +482,7 @@ impl TwoLayerNet {
     /// # Ok::<(), backprop::Error>(())
     /// ```
     pub fn gradients(&self, x: &Matrix, y: &Matrix) -> Result<Gradients, Error> {
-        let mut ws = Workspace::new();
-        self.gradients_in(x, y, &mut ws)?;
-        Ok(ws.into_gradients())
+        Workspace::with_thread_local(|ws| self.gradients_in(x, y, ws).cloned())
     }
 
     /// Every term of the derivation for this batch, from z(2) to ∂J/∂W(1);

@@ -13,6 +13,7 @@
 //! result therefore depends only on the batch and the thread count, never
 //! on timing.
 
+use std::cell::RefCell;
 use std::num::NonZeroUsize;
 use std::sync::OnceLock;
 
@@ -162,9 +163,18 @@ impl Workspace {
         &self.gradients
     }
 
-    /// The gradients of the last successful call, by value.
-    pub(crate) fn into_gradients(self) -> Gradients {
-        self.gradients
+    /// Runs `f` with this thread's own default workspace, which keeps its
+    /// buffers from call to call (the workspace behind
+    /// [`TwoLayerNet::gradients`]).
+    pub(crate) fn with_thread_local<T>(f: impl FnOnce(&mut Workspace) -> T) -> T {
+        thread_local! {
+            static WORKSPACE: RefCell<Workspace> = RefCell::new(Workspace::new());
+        }
+        WORKSPACE.with(|ws| match ws.try_borrow_mut() {
+            Ok(mut ws) => f(&mut ws),
+            // Only reachable if `f` itself came back here; a fresh one serves.
+            Err(_) => f(&mut Workspace::new()),
+        })
     }
 
     /// How many shards a batch of `n` rows with `work` multiply-adds per

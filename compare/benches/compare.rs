@@ -1,0 +1,110 @@
+//! `backprop` beside ndarray and nalgebra, in one run: the gradient of the
+//! two-layer sigmoid network at the shapes S0–S3, and the 1024² product.
+//!
+//! `cargo bench -p compare`; `python3 compare/report.py` then prints the
+//! medians and the ratios "best peer / backprop".
+
+use std::hint::black_box;
+use std::num::NonZeroUsize;
+use std::time::Duration;
+
+use backprop::{Matrix, TwoLayerNet, Workspace, sigmoid};
+use compare::{gradients_nalgebra, gradients_ndarray, to_nalgebra, to_ndarray};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+
+/// (N, inputs, hidden, outputs)
+type Shape = (usize, usize, usize, usize);
+
+const SHAPES: [(&str, Shape); 4] = [
+    ("S0", (3, 2, 3, 1)),
+    ("S1", (64, 16, 32, 1)),
+    ("S2", (1024, 64, 128, 10)),
+    ("S3", (8192, 256, 512, 10)),
+];
+
+fn gradients(c: &mut Criterion) {
+    for (label, (n, i, h, o)) in SHAPES {
+        let mut group = c.benchmark_group(format!("compare/{label}"));
+        if n * i * h > 1 << 24 {
+            group
+                .sample_size(10)
+                .measurement_time(Duration::from_secs(15));
+        }
+        group.throughput(Throughput::Elements(
+            (2 * (2 * n * i * h + 3 * n * h * o)) as u64,
+        ));
+        let net = TwoLayerNet::random(i, h, o, 1).unwrap();
+        let x = Matrix::randn(n, i, 2).map(sigmoid);
+        let y = Matrix::randn(n, o, 3).map(sigmoid);
+
+        let mut one = Workspace::with_threads(NonZeroUsize::MIN);
+        group.bench_function(BenchmarkId::from_parameter("backprop_1_thread"), |b| {
+            b.iter(|| {
+                black_box(
+                    net.gradients_in(black_box(&x), black_box(&y), &mut one)
+                        .unwrap(),
+                )
+                .dj_dw1[(0, 0)]
+            })
+        });
+        let mut default = Workspace::new();
+        group.bench_function(BenchmarkId::from_parameter("backprop_default"), |b| {
+            b.iter(|| {
+                black_box(
+                    net.gradients_in(black_box(&x), black_box(&y), &mut default)
+                        .unwrap(),
+                )
+                .dj_dw1[(0, 0)]
+            })
+        });
+        group.bench_function(BenchmarkId::from_parameter("backprop_gradients"), |b| {
+            b.iter(|| black_box(net.gradients(black_box(&x), black_box(&y)).unwrap()))
+        });
+
+        let (w1, w2, xa, ya) = (
+            to_ndarray(net.w1()),
+            to_ndarray(net.w2()),
+            to_ndarray(&x),
+            to_ndarray(&y),
+        );
+        group.bench_function(BenchmarkId::from_parameter("ndarray"), |b| {
+            b.iter(|| black_box(gradients_ndarray(&w1, &w2, black_box(&xa), black_box(&ya))))
+        });
+        let (w1, w2, xn, yn) = (
+            to_nalgebra(net.w1()),
+            to_nalgebra(net.w2()),
+            to_nalgebra(&x),
+            to_nalgebra(&y),
+        );
+        group.bench_function(BenchmarkId::from_parameter("nalgebra"), |b| {
+            b.iter(|| black_box(gradients_nalgebra(&w1, &w2, black_box(&xn), black_box(&yn))))
+        });
+        group.finish();
+    }
+}
+
+fn product(c: &mut Criterion) {
+    let n = 1024;
+    let mut group = c.benchmark_group("compare/dot1024");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(10));
+    group.throughput(Throughput::Elements(2 * (n as u64).pow(3)));
+    let a = Matrix::randn(n, n, 4);
+    let b = Matrix::randn(n, n, 5);
+    group.bench_function(BenchmarkId::from_parameter("backprop"), |bench| {
+        bench.iter(|| black_box(&a).dot(black_box(&b)))
+    });
+    let (aa, ba) = (to_ndarray(&a), to_ndarray(&b));
+    group.bench_function(BenchmarkId::from_parameter("ndarray"), |bench| {
+        bench.iter(|| black_box(&aa).dot(black_box(&ba)))
+    });
+    let (an, bn) = (to_nalgebra(&a), to_nalgebra(&b));
+    group.bench_function(BenchmarkId::from_parameter("nalgebra"), |bench| {
+        bench.iter(|| black_box(&an) * black_box(&bn))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, gradients, product);
+criterion_main!(benches);

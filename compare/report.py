@@ -1,0 +1,70 @@
+"""Medians and ratios from the last `cargo bench -p compare` run, as the
+Markdown table of BENCHMARKS.md.
+
+    python3 compare/report.py [numpy-1-thread.json [numpy-default.json]]
+
+The JSON files are what compare/numpy_bench.py prints. Ratios are "best peer
+median / backprop median" from the same criterion run; numpy's figures come
+from its own run on the same machine.
+"""
+
+import json
+import pathlib
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent / "target" / "criterion"
+SHAPES = {
+    "S0": (3, 2, 3, 1),
+    "S1": (64, 16, 32, 1),
+    "S2": (1024, 64, 128, 10),
+    "S3": (8192, 256, 512, 10),
+}
+PEAK_GFLOPS = 58.6  # one Zen 4 core, f64 FMA (the issue's anchor figure)
+
+
+def median_seconds(group, name):
+    path = ROOT / group / name / "new" / "estimates.json"
+    return json.loads(path.read_text())["median"]["point_estimate"] * 1e-9
+
+
+def fmt(seconds):
+    for unit, scale in (("s", 1), ("ms", 1e-3), ("µs", 1e-6), ("ns", 1e-9)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds / 1e-9:.3g} ns"
+
+
+def main():
+    numpy = [json.loads(pathlib.Path(p).read_text())["median_seconds"] for p in sys.argv[1:3]]
+    print("| shape (N, I, H, O) | backprop, 1 thread | backprop, default | ndarray | nalgebra "
+          + "".join(f"| numpy ({k}) " for k in ["1 thread", "default"][: len(numpy)])
+          + "| best Rust peer / backprop 1 thread | best Rust peer / backprop default "
+          + ("| numpy 1 thread / backprop 1 thread | numpy default / backprop default " if numpy else "")
+          + "|")
+    print("|---" * (7 + 2 * len(numpy) + (2 if numpy else 0)) + "|")
+    for label, shape in SHAPES.items():
+        group = f"compare_{label}"
+        ours1 = median_seconds(group, "backprop_1_thread")
+        ours = median_seconds(group, "backprop_default")
+        nd = median_seconds(group, "ndarray")
+        na = median_seconds(group, "nalgebra")
+        best = min(nd, na)
+        row = [f"{label} = {shape}", fmt(ours1), fmt(ours), fmt(nd), fmt(na)]
+        row += [fmt(n[label]) for n in numpy]
+        row += [f"{best / ours1:.2f}×", f"{best / ours:.2f}×"]
+        if numpy:
+            row.append(f"{numpy[0][label] / ours1:.1f}×")
+            if len(numpy) > 1:
+                row.append(f"{numpy[1][label] / ours:.1f}×")
+        print("| " + " | ".join(row) + " |")
+    print()
+    flops = 2 * 1024**3
+    print("| 1024² product | median | GFLOP/s | fraction of one core's peak |")
+    print("|---|---|---|---|")
+    for name in ["backprop", "ndarray", "nalgebra"]:
+        t = median_seconds("compare_dot1024", name)
+        print(f"| {name} | {fmt(t)} | {flops / t / 1e9:.1f} | {flops / t / 1e9 / PEAK_GFLOPS:.0%} |")
+
+
+if __name__ == "__main__":
+    main()
