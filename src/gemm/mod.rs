@@ -34,7 +34,7 @@ mod kernel;
 mod pack;
 mod simd;
 
-pub(crate) use simd::{Path, activate};
+pub(crate) use simd::{Isa, Kernel, Path, dispatch};
 
 /// A matrix read through strides: element (i, j) is
 /// `data[i * row_stride + j * col_stride]`.
@@ -70,9 +70,11 @@ impl<'a> View<'a> {
     }
 }
 
-/// c ← a·b, with a m × k, b k × n and c m × n, all row-major. `scratch`
-/// holds the packed panels; it grows on first use and is reused after.
-pub(crate) fn nn(
+/// c ← a·b, with a m × k, b k × n and c m × n, all row-major, by `I`'s
+/// kernels. `scratch` holds the packed panels; it grows on first use and is
+/// reused after.
+#[inline(always)]
+pub(crate) fn nn<I: Isa>(
     m: usize,
     k: usize,
     n: usize,
@@ -82,20 +84,12 @@ pub(crate) fn nn(
     scratch: &mut Vec<f64>,
 ) {
     debug_assert!(a.len() == m * k && b.len() == k * n && c.len() == m * n);
-    gemm(
-        Path::best(),
-        m,
-        k,
-        n,
-        View::of(a, k),
-        View::of(b, n),
-        c,
-        scratch,
-    );
+    gemm::<I>(m, k, n, View::of(a, k), View::of(b, n), c, scratch);
 }
 
 /// c ← aᵀ·b, with a stored k × m, b k × n and c m × n.
-pub(crate) fn tn(
+#[inline(always)]
+pub(crate) fn tn<I: Isa>(
     m: usize,
     k: usize,
     n: usize,
@@ -105,20 +99,12 @@ pub(crate) fn tn(
     scratch: &mut Vec<f64>,
 ) {
     debug_assert!(a.len() == k * m && b.len() == k * n && c.len() == m * n);
-    gemm(
-        Path::best(),
-        m,
-        k,
-        n,
-        View::transposed(a, m),
-        View::of(b, n),
-        c,
-        scratch,
-    );
+    gemm::<I>(m, k, n, View::transposed(a, m), View::of(b, n), c, scratch);
 }
 
 /// c ← a·bᵀ, with a m × k, b stored n × k and c m × n.
-pub(crate) fn nt(
+#[inline(always)]
+pub(crate) fn nt<I: Isa>(
     m: usize,
     k: usize,
     n: usize,
@@ -128,22 +114,12 @@ pub(crate) fn nt(
     scratch: &mut Vec<f64>,
 ) {
     debug_assert!(a.len() == m * k && b.len() == n * k && c.len() == m * n);
-    gemm(
-        Path::best(),
-        m,
-        k,
-        n,
-        View::of(a, k),
-        View::transposed(b, k),
-        c,
-        scratch,
-    );
+    gemm::<I>(m, k, n, View::of(a, k), View::transposed(b, k), c, scratch);
 }
 
-/// c ← a·b by the given path.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn gemm(
-    path: Path,
+/// c ← a·b by `I`'s kernels.
+#[inline(always)]
+pub(crate) fn gemm<I: Isa>(
     m: usize,
     k: usize,
     n: usize,
@@ -156,7 +132,81 @@ pub(crate) fn gemm(
     if m == 0 || n == 0 || k == 0 {
         return;
     }
-    simd::run(path, Problem { m, k, n, a, b }, c, scratch);
+    I::product(Problem { m, k, n, a, b }, c, scratch);
+}
+
+/// One product as a [`Kernel`], for callers outside any other kernel.
+struct Product<'a> {
+    m: usize,
+    k: usize,
+    n: usize,
+    a: View<'a>,
+    b: View<'a>,
+    c: &'a mut [f64],
+    scratch: &'a mut Vec<f64>,
+}
+
+impl Kernel for Product<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn run<I: Isa>(self) {
+        gemm::<I>(self.m, self.k, self.n, self.a, self.b, self.c, self.scratch)
+    }
+}
+
+/// c ← a·b by the fastest path, with a fresh scratch: the product behind
+/// [`Matrix::dot`](crate::Matrix::dot) and its transposed forms.
+pub(crate) fn product_on(
+    path: Path,
+    m: usize,
+    k: usize,
+    n: usize,
+    a: View<'_>,
+    b: View<'_>,
+    c: &mut [f64],
+) {
+    let scratch = &mut Vec::new();
+    dispatch(
+        path,
+        Product {
+            m,
+            k,
+            n,
+            a,
+            b,
+            c,
+            scratch,
+        },
+    );
+}
+
+/// `Matrix` products: a·b, aᵀ·b and a·bᵀ of row-major slices.
+pub(crate) fn matrix_nn(m: usize, k: usize, n: usize, a: &[f64], b: &[f64], c: &mut [f64]) {
+    product_on(Path::best(), m, k, n, View::of(a, k), View::of(b, n), c);
+}
+
+pub(crate) fn matrix_tn(m: usize, k: usize, n: usize, a: &[f64], b: &[f64], c: &mut [f64]) {
+    product_on(
+        Path::best(),
+        m,
+        k,
+        n,
+        View::transposed(a, m),
+        View::of(b, n),
+        c,
+    );
+}
+
+pub(crate) fn matrix_nt(m: usize, k: usize, n: usize, a: &[f64], b: &[f64], c: &mut [f64]) {
+    product_on(
+        Path::best(),
+        m,
+        k,
+        n,
+        View::of(a, k),
+        View::transposed(b, k),
+        c,
+    );
 }
 
 /// The operands and sizes of one product.
@@ -302,7 +352,7 @@ mod tests {
                 let want = naive(m, k, n, va, vb);
                 for path in Path::available() {
                     let mut c = vec![f64::NAN; m * n];
-                    gemm(path, m, k, n, va, vb, &mut c, &mut scratch);
+                    dispatch(path, Product { m, k, n, a: va, b: vb, c: &mut c, scratch: &mut scratch });
                     prop_assert!(close(&c, &want, k), "{path:?} at {m}×{k}×{n}");
                 }
             }
@@ -321,16 +371,7 @@ mod tests {
         let want = naive(m, k, n, View::of(&a, k), View::of(&b, n));
         for path in Path::available() {
             let mut c = vec![0.0; m * n];
-            gemm(
-                path,
-                m,
-                k,
-                n,
-                View::of(&a, k),
-                View::of(&b, n),
-                &mut c,
-                &mut Vec::new(),
-            );
+            product_on(path, m, k, n, View::of(&a, k), View::of(&b, n), &mut c);
             assert!(close(&c, &want, k), "{path:?}");
         }
     }
@@ -339,16 +380,7 @@ mod tests {
     fn empty_dimensions_give_zeros() {
         for path in Path::available() {
             let mut c = vec![f64::NAN; 6];
-            gemm(
-                path,
-                2,
-                0,
-                3,
-                View::of(&[], 0),
-                View::of(&[], 3),
-                &mut c,
-                &mut Vec::new(),
-            );
+            product_on(path, 2, 0, 3, View::of(&[], 0), View::of(&[], 3), &mut c);
             assert_eq!(c, vec![0.0; 6]);
         }
     }
