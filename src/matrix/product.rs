@@ -61,7 +61,15 @@ impl Matrix {
         }
         let (m, k, n) = (self.rows, self.cols, rhs.cols);
         let mut out = Matrix::zeros(m, n);
-        gemm::matrix_nn(m, k, n, &self.data, &rhs.data, &mut out.data);
+        gemm::nn(
+            m,
+            k,
+            n,
+            &self.data,
+            &rhs.data,
+            &mut out.data,
+            &mut Vec::new(),
+        );
         Ok(out)
     }
 
@@ -111,7 +119,15 @@ impl Matrix {
         }
         let (m, k, n) = (self.cols, self.rows, rhs.cols);
         let mut out = Matrix::zeros(m, n);
-        gemm::matrix_tn(m, k, n, &self.data, &rhs.data, &mut out.data);
+        gemm::tn(
+            m,
+            k,
+            n,
+            &self.data,
+            &rhs.data,
+            &mut out.data,
+            &mut Vec::new(),
+        );
         Ok(out)
     }
 
@@ -161,7 +177,15 @@ impl Matrix {
         }
         let (m, k, n) = (self.rows, self.cols, rhs.rows);
         let mut out = Matrix::zeros(m, n);
-        gemm::matrix_nt(m, k, n, &self.data, &rhs.data, &mut out.data);
+        gemm::nt(
+            m,
+            k,
+            n,
+            &self.data,
+            &rhs.data,
+            &mut out.data,
+            &mut Vec::new(),
+        );
         Ok(out)
     }
 
