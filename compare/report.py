@@ -41,7 +41,7 @@ def main():
           + "| best Rust peer / backprop 1 thread | best Rust peer / backprop default "
           + ("| numpy 1 thread / backprop 1 thread | numpy default / backprop default " if numpy else "")
           + "|")
-    print("|---" * (7 + 2 * len(numpy) + (2 if numpy else 0)) + "|")
+    print("|---" * (5 + len(numpy) + 2 + min(len(numpy), 2)) + "|")
     for label, shape in SHAPES.items():
         group = f"compare_{label}"
         ours1 = median_seconds(group, "backprop_1_thread")
