@@ -106,7 +106,7 @@
 //!
 //! # Minimum supported Rust version
 //!
-//! Rust 1.85 (edition 2024).
+//! Rust 1.89 (for the AVX-512 target features and intrinsics; edition 2024).
 
 // `unsafe` is allowed only in `gemm::simd`, for the calls into code compiled
 // for instruction sets detected at run time.

@@ -189,24 +189,26 @@ fn product<const MR: usize, const NR: usize, const FMA: bool>(
     p: Problem<'_>,
     c: &mut [f64],
     scratch: &mut Vec<f64>,
+    tile: impl Fn(&[f64], &[f64]) -> [[f64; NR]; MR],
 ) {
     let work = p.m * p.k * p.n;
     let form = direct::Form::of(&p);
     if work <= DIRECT_TINY || (work <= DIRECT_MAX && form != direct::Form::General) {
         direct::product::<FMA>(p, form, c);
     } else {
-        blocked::<MR, NR, FMA>(p, c, scratch);
+        blocked::<MR, NR>(p, c, scratch, tile);
     }
 }
 
 /// The blocked product for one micro-kernel shape, `MR × NR` registers of
-/// c; `FMA` selects fused multiply-adds. Accumulates into `c` (which the
-/// caller has zeroed).
+/// c, computed by `tile`. Accumulates into `c` (which the caller has
+/// zeroed).
 #[inline(always)]
-fn blocked<const MR: usize, const NR: usize, const FMA: bool>(
+fn blocked<const MR: usize, const NR: usize>(
     p: Problem<'_>,
     c: &mut [f64],
     scratch: &mut Vec<f64>,
+    tile: impl Fn(&[f64], &[f64]) -> [[f64; NR]; MR],
 ) {
     let Problem { m, k, n, a, b } = p;
     let kc_max = KC.min(k);
@@ -231,7 +233,7 @@ fn blocked<const MR: usize, const NR: usize, const FMA: bool>(
                     let b_panel = &packed_b[jr * kc..(jr + NR) * kc];
                     for ir in (0..mc).step_by(MR) {
                         let a_panel = &packed_a[ir * kc..(ir + MR) * kc];
-                        let tile = kernel::tile::<MR, NR, FMA>(a_panel, b_panel);
+                        let tile = tile(a_panel, b_panel);
                         // Add the valid part of the tile into c.
                         let rows = MR.min(mc - ir);
                         let cols = NR.min(nc - jr);

@@ -12,7 +12,7 @@
 
 use std::sync::OnceLock;
 
-use super::{Problem, product};
+use super::{Problem, kernel, product};
 
 /// An instruction set the product can run on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,7 +67,7 @@ pub(super) fn run(path: Path, p: Problem<'_>, c: &mut [f64], scratch: &mut Vec<f
             // SAFETY: this CPU has AVX2 and FMA, checked just above.
             unsafe { avx2_fma(p, c, scratch) }
         }
-        _ => product::<4, 4, false>(p, c, scratch),
+        _ => product::<4, 4, false>(p, c, scratch, kernel::tile::<4, 4, false>),
     }
 }
 
@@ -105,14 +105,103 @@ unsafe fn activate_avx2_fma(z: &mut [f64], fp: &mut [f64]) -> bool {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,fma")]
 unsafe fn avx512(p: Problem<'_>, c: &mut [f64], scratch: &mut Vec<f64>) {
-    product::<8, 16, true>(p, c, scratch)
+    // SAFETY: this function runs only after `run` has checked for AVX-512F
+    // and FMA, which `tile_avx512` needs.
+    product::<8, 16, true>(p, c, scratch, |a, b| unsafe { tile_avx512(a, b) })
 }
 
 /// 6 × 8 tile: 12 of the 16 ymm registers hold c.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn avx2_fma(p: Problem<'_>, c: &mut [f64], scratch: &mut Vec<f64>) {
-    product::<6, 8, true>(p, c, scratch)
+    // SAFETY: this function runs only after `run` has checked for AVX2 and
+    // FMA, which `tile_avx2_fma` needs.
+    product::<6, 8, true>(p, c, scratch, |a, b| unsafe { tile_avx2_fma(a, b) })
+}
+
+/// The AVX-512 micro-kernel, written with intrinsics: an 8 × 16 tile of c in
+/// 16 zmm registers, per step two loads of b, eight broadcasts of a and
+/// sixteen fused multiply-adds. (The generic `kernel::tile` compiles to this
+/// in some contexts and, in others, to code that keeps the tile in memory or
+/// gathers across steps; written out, the code cannot drift.)
+///
+/// # Safety
+///
+/// The CPU must support AVX-512F and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,fma")]
+#[inline(never)]
+unsafe fn tile_avx512(a: &[f64], b: &[f64]) -> [[f64; 16]; 8] {
+    use std::arch::x86_64::{
+        _mm512_fmadd_pd, _mm512_loadu_pd, _mm512_set1_pd, _mm512_setzero_pd, _mm512_storeu_pd,
+    };
+    let steps = b.len() / 16;
+    assert!(a.len() >= 8 * steps, "the a panel has a column per step");
+    let mut acc = [_mm512_setzero_pd(); 16];
+    for (a, b) in a.chunks_exact(8).zip(b.chunks_exact(16)) {
+        // SAFETY: `b` holds 16 values, so both 8-value loads are in bounds.
+        let (b0, b1) = unsafe {
+            (
+                _mm512_loadu_pd(b.as_ptr()),
+                _mm512_loadu_pd(b.as_ptr().add(8)),
+            )
+        };
+        for (i, &a_i) in a.iter().enumerate() {
+            let a_i = _mm512_set1_pd(a_i);
+            acc[2 * i] = _mm512_fmadd_pd(a_i, b0, acc[2 * i]);
+            acc[2 * i + 1] = _mm512_fmadd_pd(a_i, b1, acc[2 * i + 1]);
+        }
+    }
+    let mut tile = [[0.0; 16]; 8];
+    for (row, acc) in tile.iter_mut().zip(acc.chunks_exact(2)) {
+        // SAFETY: each row holds 16 values, so both 8-value stores are in bounds.
+        unsafe {
+            _mm512_storeu_pd(row.as_mut_ptr(), acc[0]);
+            _mm512_storeu_pd(row.as_mut_ptr().add(8), acc[1]);
+        }
+    }
+    tile
+}
+
+/// The AVX2 micro-kernel: a 6 × 8 tile of c in 12 ymm registers, per step
+/// two loads of b, six broadcasts of a and twelve fused multiply-adds.
+///
+/// # Safety
+///
+/// The CPU must support AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[inline(never)]
+unsafe fn tile_avx2_fma(a: &[f64], b: &[f64]) -> [[f64; 8]; 6] {
+    use std::arch::x86_64::{
+        _mm256_fmadd_pd, _mm256_loadu_pd, _mm256_set1_pd, _mm256_setzero_pd, _mm256_storeu_pd,
+    };
+    let steps = b.len() / 8;
+    assert!(a.len() >= 6 * steps, "the a panel has a column per step");
+    let mut acc = [_mm256_setzero_pd(); 12];
+    for (a, b) in a.chunks_exact(6).zip(b.chunks_exact(8)) {
+        // SAFETY: `b` holds 8 values, so both 4-value loads are in bounds.
+        let (b0, b1) = unsafe {
+            (
+                _mm256_loadu_pd(b.as_ptr()),
+                _mm256_loadu_pd(b.as_ptr().add(4)),
+            )
+        };
+        for (i, &a_i) in a.iter().enumerate() {
+            let a_i = _mm256_set1_pd(a_i);
+            acc[2 * i] = _mm256_fmadd_pd(a_i, b0, acc[2 * i]);
+            acc[2 * i + 1] = _mm256_fmadd_pd(a_i, b1, acc[2 * i + 1]);
+        }
+    }
+    let mut tile = [[0.0; 8]; 6];
+    for (row, acc) in tile.iter_mut().zip(acc.chunks_exact(2)) {
+        // SAFETY: each row holds 8 values, so both 4-value stores are in bounds.
+        unsafe {
+            _mm256_storeu_pd(row.as_mut_ptr(), acc[0]);
+            _mm256_storeu_pd(row.as_mut_ptr().add(4), acc[1]);
+        }
+    }
+    tile
 }
 
 #[cfg(test)]
