@@ -17,10 +17,10 @@ use std::cell::RefCell;
 use std::num::NonZeroUsize;
 use std::sync::OnceLock;
 
-use crate::activation::sigmoid_with_prime;
+use crate::activation::{activate, sigmoid_with_prime};
 use crate::cost::half_squared_error;
 use crate::error::Error;
-use crate::gemm;
+use crate::gemm::{self, Isa, Kernel};
 use crate::matrix::Matrix;
 use crate::network::{Gradients, TwoLayerNet};
 
@@ -306,6 +306,7 @@ impl TwoLayerNet {
         let n = x.rows();
         let sizes @ (i, h, o) = (self.input_size(), self.hidden_size(), self.output_size());
         let shards = ws.shards(n, n * h * (i + o));
+        let path = gemm::Path::best();
         ws.fit(n, sizes, shards);
         let Workspace {
             a2,
@@ -360,13 +361,28 @@ impl TwoLayerNet {
             });
             let first = next_shard.next().expect("at least one shard");
             if shards == 1 {
-                self.shard_pass(first)?
+                gemm::dispatch(
+                    path,
+                    ShardPass {
+                        net: self,
+                        shard: first,
+                    },
+                )?
             } else {
                 std::thread::scope(|scope| {
                     let others: Vec<_> = next_shard
-                        .map(|shard| scope.spawn(move || self.shard_pass(shard)))
+                        .map(|shard| {
+                            scope
+                                .spawn(move || gemm::dispatch(path, ShardPass { net: self, shard }))
+                        })
                         .collect();
-                    let mut half_sse = self.shard_pass(first);
+                    let mut half_sse = gemm::dispatch(
+                        path,
+                        ShardPass {
+                            net: self,
+                            shard: first,
+                        },
+                    );
                     // Joined and added in shard order, whatever order they end in.
                     for handle in others {
                         let shard = handle
@@ -399,7 +415,8 @@ impl TwoLayerNet {
 
     /// One shard's forward and backward pass: its rows of every term, its
     /// sums a(2)ᵀ·δ(3) and Xᵀ·δ(2), and its ½ Σ (y − ŷ)².
-    fn shard_pass(&self, s: Shard<'_>) -> Result<f64, Error> {
+    #[inline(always)]
+    fn shard_pass<I: Isa>(&self, isa: I, s: Shard<'_>) -> Result<f64, Error> {
         let (w1, w2) = (self.w1().as_slice(), self.w2().as_slice());
         let (n, i, h, o) = (
             s.rows,
@@ -407,17 +424,16 @@ impl TwoLayerNet {
             self.hidden_size(),
             self.output_size(),
         );
-        let path = gemm::Path::best();
 
         // z(2) = X·W(1); then a(2) = f(z(2)) and f′(z(2)) from one exponential.
-        gemm::nn(n, i, h, s.x, w1, s.a2, s.scratch);
-        if !gemm::activate(path, s.a2, s.fp2) {
+        gemm::nn(isa, (n, i, h), s.x, w1, s.a2, s.scratch);
+        if !activate(s.a2, s.fp2) {
             return Err(Error::Overflow { what: "z(2)" });
         }
 
         // z(3) = a(2)·W(2); then ŷ = f(z(3)), δ(3) = −(y − ŷ) ⊙ f′(z(3)) and
         // the terms of J in one pass.
-        gemm::nn(n, h, o, s.a2, w2, s.y_hat, s.scratch);
+        gemm::nn(isa, (n, h, o), s.a2, w2, s.y_hat, s.scratch);
         let mut half_sse = 0.0;
         let mut finite = true;
         for ((z3, delta3), &y) in s.y_hat.iter_mut().zip(s.delta3.iter_mut()).zip(s.y) {
@@ -432,10 +448,10 @@ impl TwoLayerNet {
         }
 
         // ∂J/∂W(2) = a(2)ᵀ·δ(3), this shard's share of the sum
-        gemm::tn(h, n, o, s.a2, s.delta3, s.dj_dw2, s.scratch);
+        gemm::tn(isa, (h, n, o), s.a2, s.delta3, s.dj_dw2, s.scratch);
 
         // δ(2) = δ(3)·W(2)ᵀ ⊙ f′(z(2))
-        gemm::nt(n, o, h, s.delta3, w2, s.delta2, s.scratch);
+        gemm::nt(isa, (n, o, h), s.delta3, w2, s.delta2, s.scratch);
         let mut finite = true;
         for (d, fp) in s.delta2.iter_mut().zip(s.fp2.iter()) {
             *d *= fp;
@@ -446,8 +462,24 @@ impl TwoLayerNet {
         }
 
         // ∂J/∂W(1) = Xᵀ·δ(2), this shard's share of the sum
-        gemm::tn(i, n, h, s.x, s.delta2, s.dj_dw1, s.scratch);
+        gemm::tn(isa, (i, n, h), s.x, s.delta2, s.dj_dw1, s.scratch);
         Ok(half_sse)
+    }
+}
+
+/// One shard's pass as a [`Kernel`], so that all of it, products,
+/// activation and the loops between them, is compiled for the instruction
+/// set it runs on.
+struct ShardPass<'a> {
+    net: &'a TwoLayerNet,
+    shard: Shard<'a>,
+}
+
+impl Kernel for ShardPass<'_> {
+    type Output = Result<f64, Error>;
+    #[inline(always)]
+    fn run<I: Isa>(self, isa: I) -> Result<f64, Error> {
+        self.net.shard_pass(isa, self.shard)
     }
 }
 

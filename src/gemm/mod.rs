@@ -34,7 +34,7 @@ mod kernel;
 mod pack;
 mod simd;
 
-pub(crate) use simd::{Path, activate};
+pub(crate) use simd::{Isa, Kernel, Path, dispatch};
 
 /// A matrix read through strides: element (i, j) is
 /// `data[i * row_stride + j * col_stride]`.
@@ -70,35 +70,27 @@ impl<'a> View<'a> {
     }
 }
 
-/// c ← a·b, with a m × k, b k × n and c m × n, all row-major. `scratch`
-/// holds the packed panels; it grows on first use and is reused after.
-pub(crate) fn nn(
-    m: usize,
-    k: usize,
-    n: usize,
+/// c ← a·b, with a m × k, b k × n and c m × n, all row-major, by `I`'s
+/// kernels. `scratch` holds the packed panels; it grows on first use and is
+/// reused after.
+#[inline(always)]
+pub(crate) fn nn<I: Isa>(
+    isa: I,
+    (m, k, n): (usize, usize, usize),
     a: &[f64],
     b: &[f64],
     c: &mut [f64],
     scratch: &mut Vec<f64>,
 ) {
     debug_assert!(a.len() == m * k && b.len() == k * n && c.len() == m * n);
-    gemm(
-        Path::best(),
-        m,
-        k,
-        n,
-        View::of(a, k),
-        View::of(b, n),
-        c,
-        scratch,
-    );
+    gemm(isa, (m, k, n), View::of(a, k), View::of(b, n), c, scratch);
 }
 
 /// c ← aᵀ·b, with a stored k × m, b k × n and c m × n.
-pub(crate) fn tn(
-    m: usize,
-    k: usize,
-    n: usize,
+#[inline(always)]
+pub(crate) fn tn<I: Isa>(
+    isa: I,
+    (m, k, n): (usize, usize, usize),
     a: &[f64],
     b: &[f64],
     c: &mut [f64],
@@ -106,10 +98,8 @@ pub(crate) fn tn(
 ) {
     debug_assert!(a.len() == k * m && b.len() == k * n && c.len() == m * n);
     gemm(
-        Path::best(),
-        m,
-        k,
-        n,
+        isa,
+        (m, k, n),
         View::transposed(a, m),
         View::of(b, n),
         c,
@@ -118,10 +108,10 @@ pub(crate) fn tn(
 }
 
 /// c ← a·bᵀ, with a m × k, b stored n × k and c m × n.
-pub(crate) fn nt(
-    m: usize,
-    k: usize,
-    n: usize,
+#[inline(always)]
+pub(crate) fn nt<I: Isa>(
+    isa: I,
+    (m, k, n): (usize, usize, usize),
     a: &[f64],
     b: &[f64],
     c: &mut [f64],
@@ -129,10 +119,8 @@ pub(crate) fn nt(
 ) {
     debug_assert!(a.len() == m * k && b.len() == n * k && c.len() == m * n);
     gemm(
-        Path::best(),
-        m,
-        k,
-        n,
+        isa,
+        (m, k, n),
         View::of(a, k),
         View::transposed(b, k),
         c,
@@ -140,13 +128,11 @@ pub(crate) fn nt(
     );
 }
 
-/// c ← a·b by the given path.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn gemm(
-    path: Path,
-    m: usize,
-    k: usize,
-    n: usize,
+/// c ← a·b by `I`'s kernels.
+#[inline(always)]
+pub(crate) fn gemm<I: Isa>(
+    isa: I,
+    (m, k, n): (usize, usize, usize),
     a: View<'_>,
     b: View<'_>,
     c: &mut [f64],
@@ -156,7 +142,88 @@ pub(crate) fn gemm(
     if m == 0 || n == 0 || k == 0 {
         return;
     }
-    simd::run(path, Problem { m, k, n, a, b }, c, scratch);
+    isa.product(Problem { m, k, n, a, b }, c, scratch);
+}
+
+/// One product as a [`Kernel`], for callers outside any other kernel.
+struct Product<'a> {
+    m: usize,
+    k: usize,
+    n: usize,
+    a: View<'a>,
+    b: View<'a>,
+    c: &'a mut [f64],
+    scratch: &'a mut Vec<f64>,
+}
+
+impl Kernel for Product<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn run<I: Isa>(self, isa: I) {
+        gemm(
+            isa,
+            (self.m, self.k, self.n),
+            self.a,
+            self.b,
+            self.c,
+            self.scratch,
+        )
+    }
+}
+
+/// c ← a·b by the fastest path, with a fresh scratch: the product behind
+/// [`Matrix::dot`](crate::Matrix::dot) and its transposed forms.
+pub(crate) fn product_on(
+    path: Path,
+    m: usize,
+    k: usize,
+    n: usize,
+    a: View<'_>,
+    b: View<'_>,
+    c: &mut [f64],
+) {
+    let scratch = &mut Vec::new();
+    dispatch(
+        path,
+        Product {
+            m,
+            k,
+            n,
+            a,
+            b,
+            c,
+            scratch,
+        },
+    );
+}
+
+/// `Matrix` products: a·b, aᵀ·b and a·bᵀ of row-major slices.
+pub(crate) fn matrix_nn(m: usize, k: usize, n: usize, a: &[f64], b: &[f64], c: &mut [f64]) {
+    product_on(Path::best(), m, k, n, View::of(a, k), View::of(b, n), c);
+}
+
+pub(crate) fn matrix_tn(m: usize, k: usize, n: usize, a: &[f64], b: &[f64], c: &mut [f64]) {
+    product_on(
+        Path::best(),
+        m,
+        k,
+        n,
+        View::transposed(a, m),
+        View::of(b, n),
+        c,
+    );
+}
+
+pub(crate) fn matrix_nt(m: usize, k: usize, n: usize, a: &[f64], b: &[f64], c: &mut [f64]) {
+    product_on(
+        Path::best(),
+        m,
+        k,
+        n,
+        View::of(a, k),
+        View::transposed(b, k),
+        c,
+    );
 }
 
 /// The operands and sizes of one product.
@@ -304,7 +371,7 @@ mod tests {
                 let want = naive(m, k, n, va, vb);
                 for path in Path::available() {
                     let mut c = vec![f64::NAN; m * n];
-                    gemm(path, m, k, n, va, vb, &mut c, &mut scratch);
+                    dispatch(path, Product { m, k, n, a: va, b: vb, c: &mut c, scratch: &mut scratch });
                     prop_assert!(close(&c, &want, k), "{path:?} at {m}×{k}×{n}");
                 }
             }
@@ -323,16 +390,7 @@ mod tests {
         let want = naive(m, k, n, View::of(&a, k), View::of(&b, n));
         for path in Path::available() {
             let mut c = vec![0.0; m * n];
-            gemm(
-                path,
-                m,
-                k,
-                n,
-                View::of(&a, k),
-                View::of(&b, n),
-                &mut c,
-                &mut Vec::new(),
-            );
+            product_on(path, m, k, n, View::of(&a, k), View::of(&b, n), &mut c);
             assert!(close(&c, &want, k), "{path:?}");
         }
     }
@@ -341,16 +399,7 @@ mod tests {
     fn empty_dimensions_give_zeros() {
         for path in Path::available() {
             let mut c = vec![f64::NAN; 6];
-            gemm(
-                path,
-                2,
-                0,
-                3,
-                View::of(&[], 0),
-                View::of(&[], 3),
-                &mut c,
-                &mut Vec::new(),
-            );
+            product_on(path, 2, 0, 3, View::of(&[], 0), View::of(&[], 3), &mut c);
             assert_eq!(c, vec![0.0; 6]);
         }
     }

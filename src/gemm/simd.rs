@@ -1,12 +1,12 @@
-//! Run-time choice of the instruction set for the micro-kernel: the crate's
-//! only `unsafe` code.
+//! Run-time choice of the instruction set: the crate's only `unsafe` code.
 //!
-//! The blocked product is one safe generic body. Here it is compiled again
-//! inside functions marked `#[target_feature]`, so that the compiler may
-//! use AVX-512 or AVX2 and FMA instructions in them. Calling such a
-//! function is `unsafe`: it is sound only on a CPU that has the features,
-//! which [`run`] checks with `is_x86_feature_detected!` immediately before
-//! each call.
+//! Hot code is written once, generic over an [`Isa`] (which fixes the
+//! micro-kernel's shape and whether multiply-adds are fused), and wrapped in
+//! a [`Kernel`]. [`dispatch`] runs a kernel inside a function marked
+//! `#[target_feature]`, where everything it inlines may use AVX-512 or AVX2
+//! and FMA instructions. Calling such a function is `unsafe`: it is sound
+//! only on a CPU that has the features, which `dispatch` checks with
+//! `is_x86_feature_detected!` immediately before each call.
 
 #![allow(unsafe_code)]
 
@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 
 use super::{Problem, kernel, product};
 
-/// An instruction set the product can run on.
+/// An instruction set the crate's kernels can run on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Path {
     /// The target's baseline (SSE2 on x86-64), always available.
@@ -53,70 +53,88 @@ impl Path {
     }
 }
 
-/// Accumulates a·b into c by `path`, or by the portable path when this CPU
-/// lacks `path`'s features.
-pub(super) fn run(path: Path, p: Problem<'_>, c: &mut [f64], scratch: &mut Vec<f64>) {
-    match path {
-        #[cfg(target_arch = "x86_64")]
-        Path::Avx512 if path.supported() => {
-            // SAFETY: this CPU has AVX-512F and FMA, checked just above.
-            unsafe { avx512(p, c, scratch) }
-        }
-        #[cfg(target_arch = "x86_64")]
-        Path::Avx2Fma if path.supported() => {
-            // SAFETY: this CPU has AVX2 and FMA, checked just above.
-            unsafe { avx2_fma(p, c, scratch) }
-        }
-        _ => product::<4, 4, false>(p, c, scratch, kernel::tile::<4, 4, false>),
+/// What generic code needs to know of the instruction set it is compiled
+/// for: how to run the matrix product.
+///
+/// A value of an `Isa` type is proof that the CPU has its features: only
+/// [`Portable`] can be made anywhere; the others are made only here, by
+/// [`dispatch`] after its feature check, and handed to the kernel.
+pub(crate) trait Isa: Copy {
+    /// Accumulates a·b into c.
+    fn product(self, p: Problem<'_>, c: &mut [f64], scratch: &mut Vec<f64>);
+}
+
+/// The baseline: a 4 × 4 tile, separate multiply and add.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Portable;
+/// AVX2 + FMA: a 6 × 8 tile, 12 of the 16 ymm registers.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Avx2Fma(());
+/// AVX-512: an 8 × 16 tile, 16 of the 32 zmm registers.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Avx512(());
+
+impl Isa for Portable {
+    #[inline(always)]
+    fn product(self, p: Problem<'_>, c: &mut [f64], scratch: &mut Vec<f64>) {
+        product::<4, 4, false>(p, c, scratch, kernel::tile::<4, 4, false>)
     }
 }
 
-/// The network's activation pass, [`crate::activation::activate`], compiled
-/// for `path` so that the exponential runs on whole vectors.
-pub(crate) fn activate(path: Path, z: &mut [f64], fp: &mut [f64]) -> bool {
+impl Isa for Avx2Fma {
+    #[inline(always)]
+    fn product(self, p: Problem<'_>, c: &mut [f64], scratch: &mut Vec<f64>) {
+        // SAFETY: an `Avx2Fma` value exists only after `dispatch` checked for
+        // AVX2 and FMA.
+        product::<6, 8, true>(p, c, scratch, |a, b| unsafe { tile_avx2_fma(a, b) })
+    }
+}
+
+impl Isa for Avx512 {
+    #[inline(always)]
+    fn product(self, p: Problem<'_>, c: &mut [f64], scratch: &mut Vec<f64>) {
+        // SAFETY: an `Avx512` value exists only after `dispatch` checked for
+        // AVX-512F and FMA.
+        product::<8, 16, true>(p, c, scratch, |a, b| unsafe { tile_avx512(a, b) })
+    }
+}
+
+/// A piece of hot code, generic over the instruction set. `run` must be
+/// `#[inline(always)]` so that it is compiled inside the `#[target_feature]`
+/// function that calls it.
+pub(crate) trait Kernel {
+    type Output;
+    fn run<I: Isa>(self, isa: I) -> Self::Output;
+}
+
+/// Runs `kernel` compiled for `path`, or for the portable path when this
+/// CPU lacks `path`'s features.
+pub(crate) fn dispatch<K: Kernel>(path: Path, kernel: K) -> K::Output {
     match path {
         #[cfg(target_arch = "x86_64")]
         Path::Avx512 if path.supported() => {
             // SAFETY: this CPU has AVX-512F and FMA, checked just above.
-            unsafe { activate_avx512(z, fp) }
+            unsafe { with_avx512(kernel) }
         }
         #[cfg(target_arch = "x86_64")]
         Path::Avx2Fma if path.supported() => {
             // SAFETY: this CPU has AVX2 and FMA, checked just above.
-            unsafe { activate_avx2_fma(z, fp) }
+            unsafe { with_avx2_fma(kernel) }
         }
-        _ => crate::activation::activate(z, fp),
+        _ => kernel.run(Portable),
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,fma")]
-unsafe fn activate_avx512(z: &mut [f64], fp: &mut [f64]) -> bool {
-    crate::activation::activate(z, fp)
+unsafe fn with_avx512<K: Kernel>(kernel: K) -> K::Output {
+    kernel.run(Avx512(()))
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn activate_avx2_fma(z: &mut [f64], fp: &mut [f64]) -> bool {
-    crate::activation::activate(z, fp)
-}
-
-/// 8 × 16 tile: 16 of the 32 zmm registers hold c.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,fma")]
-unsafe fn avx512(p: Problem<'_>, c: &mut [f64], scratch: &mut Vec<f64>) {
-    // SAFETY: this function runs only after `run` has checked for AVX-512F
-    // and FMA, which `tile_avx512` needs.
-    product::<8, 16, true>(p, c, scratch, |a, b| unsafe { tile_avx512(a, b) })
-}
-
-/// 6 × 8 tile: 12 of the 16 ymm registers hold c.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn avx2_fma(p: Problem<'_>, c: &mut [f64], scratch: &mut Vec<f64>) {
-    // SAFETY: this function runs only after `run` has checked for AVX2 and
-    // FMA, which `tile_avx2_fma` needs.
-    product::<6, 8, true>(p, c, scratch, |a, b| unsafe { tile_avx2_fma(a, b) })
+unsafe fn with_avx2_fma<K: Kernel>(kernel: K) -> K::Output {
+    kernel.run(Avx2Fma(()))
 }
 
 /// The AVX-512 micro-kernel, written with intrinsics: an 8 × 16 tile of c in
@@ -209,6 +227,16 @@ mod tests {
     use super::*;
     use crate::{sigmoid, sigmoid_prime};
 
+    struct Activate<'a>(&'a mut [f64], &'a mut [f64]);
+
+    impl Kernel for Activate<'_> {
+        type Output = bool;
+        #[inline(always)]
+        fn run<I: Isa>(self, _: I) -> bool {
+            crate::activation::activate(self.0, self.1)
+        }
+    }
+
     /// Each path's activation equals the scalar functions bit for bit: the
     /// code has no operation whose rounding depends on the instruction set.
     #[test]
@@ -217,7 +245,7 @@ mod tests {
         for path in Path::available() {
             let mut a = z.clone();
             let mut fp = vec![0.0; z.len()];
-            assert!(activate(path, &mut a, &mut fp));
+            assert!(dispatch(path, Activate(&mut a, &mut fp)));
             for (&z, (a, fp)) in z.iter().zip(a.iter().zip(&fp)) {
                 assert_eq!(a.to_bits(), sigmoid(z).to_bits(), "{path:?}: f({z})");
                 assert_eq!(
@@ -227,7 +255,10 @@ mod tests {
                 );
             }
             let mut bad = [0.5, f64::NAN, 1.0];
-            assert!(!activate(path, &mut bad, &mut [0.0; 3]), "{path:?}");
+            assert!(
+                !dispatch(path, Activate(&mut bad, &mut [0.0; 3])),
+                "{path:?}"
+            );
         }
     }
 

@@ -61,15 +61,7 @@ impl Matrix {
         }
         let (m, k, n) = (self.rows, self.cols, rhs.cols);
         let mut out = Matrix::zeros(m, n);
-        gemm::nn(
-            m,
-            k,
-            n,
-            &self.data,
-            &rhs.data,
-            &mut out.data,
-            &mut Vec::new(),
-        );
+        gemm::matrix_nn(m, k, n, &self.data, &rhs.data, &mut out.data);
         Ok(out)
     }
 
@@ -119,15 +111,7 @@ impl Matrix {
         }
         let (m, k, n) = (self.cols, self.rows, rhs.cols);
         let mut out = Matrix::zeros(m, n);
-        gemm::tn(
-            m,
-            k,
-            n,
-            &self.data,
-            &rhs.data,
-            &mut out.data,
-            &mut Vec::new(),
-        );
+        gemm::matrix_tn(m, k, n, &self.data, &rhs.data, &mut out.data);
         Ok(out)
     }
 
@@ -177,15 +161,7 @@ impl Matrix {
         }
         let (m, k, n) = (self.rows, self.cols, rhs.rows);
         let mut out = Matrix::zeros(m, n);
-        gemm::nt(
-            m,
-            k,
-            n,
-            &self.data,
-            &rhs.data,
-            &mut out.data,
-            &mut Vec::new(),
-        );
+        gemm::matrix_nt(m, k, n, &self.data, &rhs.data, &mut out.data);
         Ok(out)
     }
 
