@@ -9,6 +9,12 @@
 use crate::matrix::Matrix;
 
 /// The highest possible test score; y is divided by it.
+///
+/// ```
+/// use backprop::data::{self, MAX_SCORE};
+///
+/// assert_eq!(data::part1().y[(0, 0)] / MAX_SCORE, data::part1_normalised().y[(0, 0)]);
+/// ```
 pub const MAX_SCORE: f64 = 100.0;
 
 /// Inputs X (one example per row: hours of sleep, hours of study) and

@@ -3,6 +3,11 @@
 use std::fmt;
 
 /// A `(rows, columns)` pair, as returned by [`Matrix::shape`](crate::Matrix::shape).
+///
+/// ```
+/// let shape: backprop::Shape = backprop::Matrix::zeros(3, 2).shape();
+/// assert_eq!(shape, (3, 2));
+/// ```
 pub type Shape = (usize, usize);
 
 /// Everything that can go wrong in this crate, each variant carrying the

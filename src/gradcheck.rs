@@ -10,7 +10,20 @@ use crate::error::Error;
 use crate::matrix::{Matrix, euclidean_norm};
 use crate::network::TwoLayerNet;
 
-/// The series' step for central differences, ε = 1e-4.
+/// The series' step for central differences, ε = 1e-4, used by
+/// [`TwoLayerNet::check_gradients`].
+///
+/// ```
+/// use backprop::{data, TwoLayerNet, DEFAULT_EPSILON};
+///
+/// let d = data::part1_normalised();
+/// let net = TwoLayerNet::random(2, 3, 1, 1)?;
+/// assert_eq!(
+///     net.check_gradients(&d.x, &d.y)?,
+///     net.check_gradients_with(&d.x, &d.y, DEFAULT_EPSILON)?
+/// );
+/// # Ok::<(), backprop::Error>(())
+/// ```
 pub const DEFAULT_EPSILON: f64 = 1e-4;
 
 /// The outcome of a gradient check: both gradients unrolled in the order of

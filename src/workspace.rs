@@ -76,6 +76,11 @@ pub struct Workspace {
 /// Above this many multiply-adds per gradient (N·hidden·(inputs + outputs)
 /// for each of the forward and backward passes), [`Workspace::new`] shares
 /// the batch among all available cores.
+///
+/// ```
+/// // The series' network on its three examples stays on one thread.
+/// assert!(3 * 3 * (2 + 1) < backprop::PARALLEL_WORK);
+/// ```
 pub const PARALLEL_WORK: usize = 1 << 21;
 
 /// Fewest rows worth a shard of their own.

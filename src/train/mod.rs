@@ -95,6 +95,22 @@ impl Model for TwoLayerNet {
 
 /// What the callback sees after every iteration (and once before the first,
 /// as iteration 0).
+///
+/// ```
+/// use std::ops::ControlFlow;
+/// use backprop::{data, GradientDescent, Optimiser, TwoLayerNet};
+///
+/// let d = data::part1_normalised();
+/// let mut net = TwoLayerNet::random(2, 3, 1, 0)?;
+/// let mut seen = Vec::new();
+/// GradientDescent::new(1.0).max_iterations(3).train_with(&mut net, &d, None, |p| {
+///     seen.push((p.iteration, p.training_cost, p.testing_cost));
+///     ControlFlow::Continue(())
+/// })?;
+/// assert_eq!(seen.iter().map(|s| s.0).collect::<Vec<_>>(), vec![0, 1, 2, 3]);
+/// assert!(seen.iter().all(|s| s.2.is_none()));
+/// # Ok::<(), backprop::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub struct Progress {
@@ -109,6 +125,16 @@ pub struct Progress {
 }
 
 /// Why training stopped.
+///
+/// ```
+/// use backprop::{data, Bfgs, Optimiser, StopReason, TwoLayerNet};
+///
+/// let d = data::part1_normalised();
+/// let mut net = TwoLayerNet::random(2, 3, 1, 0)?;
+/// let report = Bfgs::default().max_iterations(2).train(&mut net, &d)?;
+/// assert_eq!(report.stop, StopReason::IterationLimit);
+/// # Ok::<(), backprop::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum StopReason {
