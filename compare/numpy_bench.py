@@ -9,8 +9,9 @@ the crate):
     OPENBLAS_NUM_THREADS=1 target/numpy-venv/bin/python compare/numpy_bench.py   # one thread
     target/numpy-venv/bin/python compare/numpy_bench.py                          # numpy's default threads
 
-Prints one line per shape: the median time per call over repeated timing
-runs, in seconds.
+Prints, as JSON, the median time per call over repeated timing runs, in
+seconds, per shape; with `--scaling`, per batch size N at S2's layer sizes
+(64, 128, 10) instead, for the plot in BENCHMARKS.md.
 """
 
 import json
@@ -72,10 +73,14 @@ def time_per_call(f, budget=3.0):
     return statistics.median(runs) / number
 
 
+SCALING = {str(n): (n, 64, 128, 10) for n in (16, 64, 256, 1024, 4096)}
+
+
 def main():
     rng = np.random.default_rng(1)
     results = {}
-    for label, (n, i, h, o) in SHAPES.items():
+    shapes = SCALING if "--scaling" in sys.argv else SHAPES
+    for label, (n, i, h, o) in shapes.items():
         X = sigmoid(rng.standard_normal((n, i)))
         y = sigmoid(rng.standard_normal((n, o)))
         NN = Neural_Network(rng.standard_normal((i, h)), rng.standard_normal((h, o)))

@@ -106,5 +106,52 @@ fn product(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, gradients, product);
+/// Time per call against the batch size N, at S2's layer sizes, for the
+/// plot in BENCHMARKS.md.
+fn scaling(c: &mut Criterion) {
+    let (i, h, o) = (64, 128, 10);
+    let net = TwoLayerNet::random(i, h, o, 1).unwrap();
+    let (w1, w2) = (to_ndarray(net.w1()), to_ndarray(net.w2()));
+    let (v1, v2) = (to_nalgebra(net.w1()), to_nalgebra(net.w2()));
+    for n in [16, 64, 256, 1024, 4096] {
+        let mut group = c.benchmark_group(format!("scaling/{n}"));
+        group
+            .sample_size(20)
+            .measurement_time(Duration::from_secs(2))
+            .warm_up_time(Duration::from_millis(500));
+        let x = Matrix::randn(n, i, 2).map(sigmoid);
+        let y = Matrix::randn(n, o, 3).map(sigmoid);
+        let mut one = Workspace::with_threads(NonZeroUsize::MIN);
+        group.bench_function("backprop_1_thread", |b| {
+            b.iter(|| {
+                black_box(
+                    net.gradients_in(black_box(&x), black_box(&y), &mut one)
+                        .unwrap(),
+                )
+                .dj_dw1[(0, 0)]
+            })
+        });
+        let mut default = Workspace::new();
+        group.bench_function("backprop_default", |b| {
+            b.iter(|| {
+                black_box(
+                    net.gradients_in(black_box(&x), black_box(&y), &mut default)
+                        .unwrap(),
+                )
+                .dj_dw1[(0, 0)]
+            })
+        });
+        let (xa, ya) = (to_ndarray(&x), to_ndarray(&y));
+        group.bench_function("ndarray", |b| {
+            b.iter(|| black_box(gradients_ndarray(&w1, &w2, black_box(&xa), black_box(&ya))))
+        });
+        let (xn, yn) = (to_nalgebra(&x), to_nalgebra(&y));
+        group.bench_function("nalgebra", |b| {
+            b.iter(|| black_box(gradients_nalgebra(&v1, &v2, black_box(&xn), black_box(&yn))))
+        });
+        group.finish();
+    }
+}
+
+criterion_group!(benches, gradients, product, scaling);
 criterion_main!(benches);
