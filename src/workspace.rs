@@ -20,7 +20,7 @@ use std::sync::OnceLock;
 use crate::activation::{activate, sigmoid_with_prime};
 use crate::cost::half_squared_error;
 use crate::error::Error;
-use crate::gemm::{self, Isa, Kernel};
+use crate::gemm::{self, Isa, Kernel, Layout};
 use crate::matrix::Matrix;
 use crate::network::{Gradients, TwoLayerNet};
 
@@ -431,14 +431,14 @@ impl TwoLayerNet {
         );
 
         // z(2) = X·W(1); then a(2) = f(z(2)) and f′(z(2)) from one exponential.
-        gemm::nn(isa, (n, i, h), s.x, w1, s.a2, s.scratch);
+        gemm::multiply(isa, Layout::AB, (n, i, h), s.x, w1, s.a2, s.scratch);
         if !activate(s.a2, s.fp2) {
             return Err(Error::Overflow { what: "z(2)" });
         }
 
         // z(3) = a(2)·W(2); then ŷ = f(z(3)), δ(3) = −(y − ŷ) ⊙ f′(z(3)) and
         // the terms of J in one pass.
-        gemm::nn(isa, (n, h, o), s.a2, w2, s.y_hat, s.scratch);
+        gemm::multiply(isa, Layout::AB, (n, h, o), s.a2, w2, s.y_hat, s.scratch);
         let mut half_sse = 0.0;
         let mut finite = true;
         for ((z3, delta3), &y) in s.y_hat.iter_mut().zip(s.delta3.iter_mut()).zip(s.y) {
@@ -453,10 +453,26 @@ impl TwoLayerNet {
         }
 
         // ∂J/∂W(2) = a(2)ᵀ·δ(3), this shard's share of the sum
-        gemm::tn(isa, (h, n, o), s.a2, s.delta3, s.dj_dw2, s.scratch);
+        gemm::multiply(
+            isa,
+            Layout::AtB,
+            (h, n, o),
+            s.a2,
+            s.delta3,
+            s.dj_dw2,
+            s.scratch,
+        );
 
         // δ(2) = δ(3)·W(2)ᵀ ⊙ f′(z(2))
-        gemm::nt(isa, (n, o, h), s.delta3, w2, s.delta2, s.scratch);
+        gemm::multiply(
+            isa,
+            Layout::ABt,
+            (n, o, h),
+            s.delta3,
+            w2,
+            s.delta2,
+            s.scratch,
+        );
         let mut finite = true;
         for (d, fp) in s.delta2.iter_mut().zip(s.fp2.iter()) {
             *d *= fp;
@@ -467,7 +483,15 @@ impl TwoLayerNet {
         }
 
         // ∂J/∂W(1) = Xᵀ·δ(2), this shard's share of the sum
-        gemm::tn(isa, (i, n, h), s.x, s.delta2, s.dj_dw1, s.scratch);
+        gemm::multiply(
+            isa,
+            Layout::AtB,
+            (i, n, h),
+            s.x,
+            s.delta2,
+            s.dj_dw1,
+            s.scratch,
+        );
         Ok(half_sse)
     }
 }

@@ -70,62 +70,49 @@ impl<'a> View<'a> {
     }
 }
 
-/// c ← a·b, with a m × k, b k × n and c m × n, all row-major, by `I`'s
+/// Which of a·b, aᵀ·b or a·bᵀ a product of two row-major slices is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Layout {
+    /// c ← a·b: a stored m × k, b stored k × n.
+    AB,
+    /// c ← aᵀ·b: a stored k × m, b stored k × n.
+    AtB,
+    /// c ← a·bᵀ: a stored m × k, b stored n × k.
+    ABt,
+}
+
+impl Layout {
+    /// a and b as the m × k and k × n views the product reads.
+    fn views<'a>(
+        self,
+        (m, k, n): (usize, usize, usize),
+        a: &'a [f64],
+        b: &'a [f64],
+    ) -> (View<'a>, View<'a>) {
+        debug_assert!(a.len() == m * k && b.len() == k * n);
+        match self {
+            Layout::AB => (View::of(a, k), View::of(b, n)),
+            Layout::AtB => (View::transposed(a, m), View::of(b, n)),
+            Layout::ABt => (View::of(a, k), View::transposed(b, k)),
+        }
+    }
+}
+
+/// c (m × n, row-major) ← the product `layout` names of a and b, by `I`'s
 /// kernels. `scratch` holds the packed panels; it grows on first use and is
 /// reused after.
 #[inline(always)]
-pub(crate) fn nn<I: Isa>(
+pub(crate) fn multiply<I: Isa>(
     isa: I,
-    (m, k, n): (usize, usize, usize),
+    layout: Layout,
+    dims: (usize, usize, usize),
     a: &[f64],
     b: &[f64],
     c: &mut [f64],
     scratch: &mut Vec<f64>,
 ) {
-    debug_assert!(a.len() == m * k && b.len() == k * n && c.len() == m * n);
-    gemm(isa, (m, k, n), View::of(a, k), View::of(b, n), c, scratch);
-}
-
-/// c ← aᵀ·b, with a stored k × m, b k × n and c m × n.
-#[inline(always)]
-pub(crate) fn tn<I: Isa>(
-    isa: I,
-    (m, k, n): (usize, usize, usize),
-    a: &[f64],
-    b: &[f64],
-    c: &mut [f64],
-    scratch: &mut Vec<f64>,
-) {
-    debug_assert!(a.len() == k * m && b.len() == k * n && c.len() == m * n);
-    gemm(
-        isa,
-        (m, k, n),
-        View::transposed(a, m),
-        View::of(b, n),
-        c,
-        scratch,
-    );
-}
-
-/// c ← a·bᵀ, with a m × k, b stored n × k and c m × n.
-#[inline(always)]
-pub(crate) fn nt<I: Isa>(
-    isa: I,
-    (m, k, n): (usize, usize, usize),
-    a: &[f64],
-    b: &[f64],
-    c: &mut [f64],
-    scratch: &mut Vec<f64>,
-) {
-    debug_assert!(a.len() == m * k && b.len() == n * k && c.len() == m * n);
-    gemm(
-        isa,
-        (m, k, n),
-        View::of(a, k),
-        View::transposed(b, k),
-        c,
-        scratch,
-    );
+    let (a, b) = layout.views(dims, a, b);
+    gemm(isa, dims, a, b, c, scratch);
 }
 
 /// c ← a·b by `I`'s kernels.
@@ -138,6 +125,7 @@ pub(crate) fn gemm<I: Isa>(
     c: &mut [f64],
     scratch: &mut Vec<f64>,
 ) {
+    debug_assert_eq!(c.len(), m * n);
     c.fill(0.0);
     if m == 0 || n == 0 || k == 0 {
         return;
@@ -147,9 +135,7 @@ pub(crate) fn gemm<I: Isa>(
 
 /// One product as a [`Kernel`], for callers outside any other kernel.
 struct Product<'a> {
-    m: usize,
-    k: usize,
-    n: usize,
+    dims: (usize, usize, usize),
     a: View<'a>,
     b: View<'a>,
     c: &'a mut [f64],
@@ -160,35 +146,17 @@ impl Kernel for Product<'_> {
     type Output = ();
     #[inline(always)]
     fn run<I: Isa>(self, isa: I) {
-        gemm(
-            isa,
-            (self.m, self.k, self.n),
-            self.a,
-            self.b,
-            self.c,
-            self.scratch,
-        )
+        gemm(isa, self.dims, self.a, self.b, self.c, self.scratch)
     }
 }
 
-/// c ← a·b by the fastest path, with a fresh scratch: the product behind
-/// [`Matrix::dot`](crate::Matrix::dot) and its transposed forms.
-pub(crate) fn product_on(
-    path: Path,
-    m: usize,
-    k: usize,
-    n: usize,
-    a: View<'_>,
-    b: View<'_>,
-    c: &mut [f64],
-) {
+/// c ← a·b by `path`, with a fresh scratch.
+fn product_on(path: Path, dims: (usize, usize, usize), a: View<'_>, b: View<'_>, c: &mut [f64]) {
     let scratch = &mut Vec::new();
     dispatch(
         path,
         Product {
-            m,
-            k,
-            n,
+            dims,
             a,
             b,
             c,
@@ -197,33 +165,18 @@ pub(crate) fn product_on(
     );
 }
 
-/// `Matrix` products: a·b, aᵀ·b and a·bᵀ of row-major slices.
-pub(crate) fn matrix_nn(m: usize, k: usize, n: usize, a: &[f64], b: &[f64], c: &mut [f64]) {
-    product_on(Path::best(), m, k, n, View::of(a, k), View::of(b, n), c);
-}
-
-pub(crate) fn matrix_tn(m: usize, k: usize, n: usize, a: &[f64], b: &[f64], c: &mut [f64]) {
-    product_on(
-        Path::best(),
-        m,
-        k,
-        n,
-        View::transposed(a, m),
-        View::of(b, n),
-        c,
-    );
-}
-
-pub(crate) fn matrix_nt(m: usize, k: usize, n: usize, a: &[f64], b: &[f64], c: &mut [f64]) {
-    product_on(
-        Path::best(),
-        m,
-        k,
-        n,
-        View::of(a, k),
-        View::transposed(b, k),
-        c,
-    );
+/// The products behind [`Matrix::dot`](crate::Matrix::dot),
+/// [`Matrix::tr_dot`](crate::Matrix::tr_dot) and
+/// [`Matrix::dot_tr`](crate::Matrix::dot_tr), by the fastest path.
+pub(crate) fn matrix_product(
+    layout: Layout,
+    dims: (usize, usize, usize),
+    a: &[f64],
+    b: &[f64],
+    c: &mut [f64],
+) {
+    let (a, b) = layout.views(dims, a, b);
+    product_on(Path::best(), dims, a, b, c);
 }
 
 /// The operands and sizes of one product.
@@ -380,7 +333,7 @@ mod tests {
                 let want = naive(m, k, n, va, vb);
                 for path in Path::available() {
                     let mut c = vec![f64::NAN; m * n];
-                    dispatch(path, Product { m, k, n, a: va, b: vb, c: &mut c, scratch: &mut scratch });
+                    dispatch(path, Product { dims: (m, k, n), a: va, b: vb, c: &mut c, scratch: &mut scratch });
                     prop_assert!(close(&c, &want, k), "{path:?} at {m}×{k}×{n}");
                 }
             }
@@ -399,7 +352,7 @@ mod tests {
         let want = naive(m, k, n, View::of(&a, k), View::of(&b, n));
         for path in Path::available() {
             let mut c = vec![0.0; m * n];
-            product_on(path, m, k, n, View::of(&a, k), View::of(&b, n), &mut c);
+            product_on(path, (m, k, n), View::of(&a, k), View::of(&b, n), &mut c);
             assert!(close(&c, &want, k), "{path:?}");
         }
     }
@@ -408,7 +361,7 @@ mod tests {
     fn empty_dimensions_give_zeros() {
         for path in Path::available() {
             let mut c = vec![f64::NAN; 6];
-            product_on(path, 2, 0, 3, View::of(&[], 0), View::of(&[], 3), &mut c);
+            product_on(path, (2, 0, 3), View::of(&[], 0), View::of(&[], 3), &mut c);
             assert_eq!(c, vec![0.0; 6]);
         }
     }

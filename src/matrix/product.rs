@@ -7,7 +7,7 @@
 
 use super::{Matrix, shape_panic};
 use crate::error::Error;
-use crate::gemm;
+use crate::gemm::{self, Layout};
 
 impl Matrix {
     /// The matrix product `self · rhs`, numpy's `np.dot`.
@@ -61,7 +61,7 @@ impl Matrix {
         }
         let (m, k, n) = (self.rows, self.cols, rhs.cols);
         let mut out = Matrix::zeros(m, n);
-        gemm::matrix_nn(m, k, n, &self.data, &rhs.data, &mut out.data);
+        gemm::matrix_product(Layout::AB, (m, k, n), &self.data, &rhs.data, &mut out.data);
         Ok(out)
     }
 
@@ -111,7 +111,7 @@ impl Matrix {
         }
         let (m, k, n) = (self.cols, self.rows, rhs.cols);
         let mut out = Matrix::zeros(m, n);
-        gemm::matrix_tn(m, k, n, &self.data, &rhs.data, &mut out.data);
+        gemm::matrix_product(Layout::AtB, (m, k, n), &self.data, &rhs.data, &mut out.data);
         Ok(out)
     }
 
@@ -161,7 +161,7 @@ impl Matrix {
         }
         let (m, k, n) = (self.rows, self.cols, rhs.rows);
         let mut out = Matrix::zeros(m, n);
-        gemm::matrix_nt(m, k, n, &self.data, &rhs.data, &mut out.data);
+        gemm::matrix_product(Layout::ABt, (m, k, n), &self.data, &rhs.data, &mut out.data);
         Ok(out)
     }
 
