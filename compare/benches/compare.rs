@@ -10,7 +10,10 @@ use std::time::Duration;
 
 use backprop::{Matrix, TwoLayerNet, Workspace, sigmoid};
 use compare::{gradients_nalgebra, gradients_ndarray, to_nalgebra, to_ndarray};
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{
+    BenchmarkGroup, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main,
+};
 
 /// (N, inputs, hidden, outputs)
 type Shape = (usize, usize, usize, usize);
@@ -21,6 +24,51 @@ const SHAPES: [(&str, Shape); 4] = [
     ("S2", (1024, 64, 128, 10)),
     ("S3", (8192, 256, 512, 10)),
 ];
+
+/// Times, in `group`, the gradient of `net` on (x, y) by backprop on one
+/// thread and with its default threads, and by ndarray and nalgebra.
+fn implementations(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    net: &TwoLayerNet,
+    x: &Matrix,
+    y: &Matrix,
+) {
+    for (id, mut ws) in [
+        (
+            "backprop_1_thread",
+            Workspace::with_threads(NonZeroUsize::MIN),
+        ),
+        ("backprop_default", Workspace::new()),
+    ] {
+        group.bench_function(id, |b| {
+            b.iter(|| {
+                black_box(
+                    net.gradients_in(black_box(x), black_box(y), &mut ws)
+                        .unwrap(),
+                )
+                .dj_dw1[(0, 0)]
+            })
+        });
+    }
+    let (w1, w2, xa, ya) = (
+        to_ndarray(net.w1()),
+        to_ndarray(net.w2()),
+        to_ndarray(x),
+        to_ndarray(y),
+    );
+    group.bench_function("ndarray", |b| {
+        b.iter(|| black_box(gradients_ndarray(&w1, &w2, black_box(&xa), black_box(&ya))))
+    });
+    let (w1, w2, xn, yn) = (
+        to_nalgebra(net.w1()),
+        to_nalgebra(net.w2()),
+        to_nalgebra(x),
+        to_nalgebra(y),
+    );
+    group.bench_function("nalgebra", |b| {
+        b.iter(|| black_box(gradients_nalgebra(&w1, &w2, black_box(&xn), black_box(&yn))))
+    });
+}
 
 fn gradients(c: &mut Criterion) {
     for (label, (n, i, h, o)) in SHAPES {
@@ -36,48 +84,10 @@ fn gradients(c: &mut Criterion) {
         let net = TwoLayerNet::random(i, h, o, 1).unwrap();
         let x = Matrix::randn(n, i, 2).map(sigmoid);
         let y = Matrix::randn(n, o, 3).map(sigmoid);
-
-        let mut one = Workspace::with_threads(NonZeroUsize::MIN);
-        group.bench_function(BenchmarkId::from_parameter("backprop_1_thread"), |b| {
-            b.iter(|| {
-                black_box(
-                    net.gradients_in(black_box(&x), black_box(&y), &mut one)
-                        .unwrap(),
-                )
-                .dj_dw1[(0, 0)]
-            })
-        });
-        let mut default = Workspace::new();
-        group.bench_function(BenchmarkId::from_parameter("backprop_default"), |b| {
-            b.iter(|| {
-                black_box(
-                    net.gradients_in(black_box(&x), black_box(&y), &mut default)
-                        .unwrap(),
-                )
-                .dj_dw1[(0, 0)]
-            })
-        });
-        group.bench_function(BenchmarkId::from_parameter("backprop_gradients"), |b| {
+        implementations(&mut group, &net, &x, &y);
+        // The allocating default API, for reference.
+        group.bench_function("backprop_gradients", |b| {
             b.iter(|| black_box(net.gradients(black_box(&x), black_box(&y)).unwrap()))
-        });
-
-        let (w1, w2, xa, ya) = (
-            to_ndarray(net.w1()),
-            to_ndarray(net.w2()),
-            to_ndarray(&x),
-            to_ndarray(&y),
-        );
-        group.bench_function(BenchmarkId::from_parameter("ndarray"), |b| {
-            b.iter(|| black_box(gradients_ndarray(&w1, &w2, black_box(&xa), black_box(&ya))))
-        });
-        let (w1, w2, xn, yn) = (
-            to_nalgebra(net.w1()),
-            to_nalgebra(net.w2()),
-            to_nalgebra(&x),
-            to_nalgebra(&y),
-        );
-        group.bench_function(BenchmarkId::from_parameter("nalgebra"), |b| {
-            b.iter(|| black_box(gradients_nalgebra(&w1, &w2, black_box(&xn), black_box(&yn))))
         });
         group.finish();
     }
@@ -111,8 +121,6 @@ fn product(c: &mut Criterion) {
 fn scaling(c: &mut Criterion) {
     let (i, h, o) = (64, 128, 10);
     let net = TwoLayerNet::random(i, h, o, 1).unwrap();
-    let (w1, w2) = (to_ndarray(net.w1()), to_ndarray(net.w2()));
-    let (v1, v2) = (to_nalgebra(net.w1()), to_nalgebra(net.w2()));
     for n in [16, 64, 256, 1024, 4096] {
         let mut group = c.benchmark_group(format!("scaling/{n}"));
         group
@@ -121,34 +129,7 @@ fn scaling(c: &mut Criterion) {
             .warm_up_time(Duration::from_millis(500));
         let x = Matrix::randn(n, i, 2).map(sigmoid);
         let y = Matrix::randn(n, o, 3).map(sigmoid);
-        let mut one = Workspace::with_threads(NonZeroUsize::MIN);
-        group.bench_function("backprop_1_thread", |b| {
-            b.iter(|| {
-                black_box(
-                    net.gradients_in(black_box(&x), black_box(&y), &mut one)
-                        .unwrap(),
-                )
-                .dj_dw1[(0, 0)]
-            })
-        });
-        let mut default = Workspace::new();
-        group.bench_function("backprop_default", |b| {
-            b.iter(|| {
-                black_box(
-                    net.gradients_in(black_box(&x), black_box(&y), &mut default)
-                        .unwrap(),
-                )
-                .dj_dw1[(0, 0)]
-            })
-        });
-        let (xa, ya) = (to_ndarray(&x), to_ndarray(&y));
-        group.bench_function("ndarray", |b| {
-            b.iter(|| black_box(gradients_ndarray(&w1, &w2, black_box(&xa), black_box(&ya))))
-        });
-        let (xn, yn) = (to_nalgebra(&x), to_nalgebra(&y));
-        group.bench_function("nalgebra", |b| {
-            b.iter(|| black_box(gradients_nalgebra(&v1, &v2, black_box(&xn), black_box(&yn))))
-        });
+        implementations(&mut group, &net, &x, &y);
         group.finish();
     }
 }
