@@ -9,14 +9,18 @@
 //! ```
 //!
 //! e comes from the crate's own vectorisable exponential (within 2 ulp of
-//! `f64::exp`), so the network's fast path, which applies f and f′ to whole
-//! rows at once, gives exactly the values these functions give.
+//! `f64::exp`). [`sigmoid`] and [`sigmoid_prime`] run the same code, chosen
+//! for the CPU, as the network's fast path, which applies f and f′ to whole
+//! rows at once: on a given machine both give exactly the same values.
 //!
 //! The series writes f′(z) = e^(−z) / (1 + e^(−z))², which is NaN once
 //! e^(−z) overflows (z < −709), and notes it equals f(z)·(1 − f(z)), which
 //! rounds to exactly 0 from z ≈ 37 on although the true value there is about
 //! e^(−37) ≈ 8.5e−17. The form above has neither flaw: it is within a few
 //! ulp of the exact value wherever that value is a normal `f64`.
+
+use crate::exp::exp;
+use crate::gemm::{Isa, Kernel, Path, dispatch};
 
 /// The sigmoid (logistic) function f(z) = 1 / (1 + e^(−z)), the network's
 /// activation.
@@ -37,7 +41,7 @@
 /// assert!(sigmoid(-800.0) == 0.0 && sigmoid(-700.0) > 0.0);
 /// ```
 pub fn sigmoid(z: f64) -> f64 {
-    sigmoid_with_prime(z).0
+    dispatch(Path::best(), Scalar(z)).0
 }
 
 /// The derivative of the sigmoid, f′(z) = e^(−z) / (1 + e^(−z))², the series'
@@ -62,20 +66,52 @@ pub fn sigmoid(z: f64) -> f64 {
 /// assert_eq!(sigmoid_prime(-1e4), 0.0);
 /// ```
 pub fn sigmoid_prime(z: f64) -> f64 {
-    sigmoid_with_prime(z).1
+    dispatch(Path::best(), Scalar(z)).1
+}
+
+/// f and f′ of one value, with the multiply-adds of the instruction set the
+/// vectorised path uses on this CPU, so that both give the same bits.
+struct Scalar(f64);
+
+impl Kernel for Scalar {
+    type Output = (f64, f64);
+    #[inline(always)]
+    fn run<I: Isa>(self, _: I) -> (f64, f64) {
+        if I::FMA {
+            sigmoid_with_prime::<true>(self.0)
+        } else {
+            sigmoid_with_prime::<false>(self.0)
+        }
+    }
+}
+
+/// [`activate`] as a [`Kernel`], with the multiply-adds of the path it runs
+/// on.
+pub(crate) struct Activate<'a>(pub &'a mut [f64], pub &'a mut [f64]);
+
+impl Kernel for Activate<'_> {
+    type Output = bool;
+    #[inline(always)]
+    fn run<I: Isa>(self, _: I) -> bool {
+        if I::FMA {
+            activate::<true>(self.0, self.1)
+        } else {
+            activate::<false>(self.0, self.1)
+        }
+    }
 }
 
 /// The network's activation over a slice: every z replaced by f(z), and
 /// f′(z) written beside it, from one exponential and one division per
-/// element, in branch-free code the compiler vectorises. Equal to
-/// [`sigmoid`] and [`sigmoid_prime`] element by element. Returns whether
-/// every z was finite.
+/// element, in branch-free code the compiler vectorises. With `FMA` as the
+/// running path sets it, equal to [`sigmoid`] and [`sigmoid_prime`] element
+/// by element. Returns whether every z was finite.
 #[inline(always)]
-pub(crate) fn activate(z: &mut [f64], fp: &mut [f64]) -> bool {
+pub(crate) fn activate<const FMA: bool>(z: &mut [f64], fp: &mut [f64]) -> bool {
     let mut finite = true;
     for (z, fp) in z.iter_mut().zip(fp.iter_mut()) {
         finite &= z.is_finite();
-        (*z, *fp) = sigmoid_with_prime(*z);
+        (*z, *fp) = sigmoid_with_prime::<FMA>(*z);
     }
     finite
 }
@@ -83,8 +119,8 @@ pub(crate) fn activate(z: &mut [f64], fp: &mut [f64]) -> bool {
 /// f(z) and f′(z) from e = e^(−|z|), which lies in (0, 1] and so never
 /// overflows, and 1 / (1 + e).
 #[inline(always)]
-pub(crate) fn sigmoid_with_prime(z: f64) -> (f64, f64) {
-    let e = crate::exp::exp(-z.abs());
+pub(crate) fn sigmoid_with_prime<const FMA: bool>(z: f64) -> (f64, f64) {
+    let e = exp::<FMA>(-z.abs());
     let inv = 1.0 / (1.0 + e);
     let f = if z >= 0.0 { inv } else { e * inv };
     // Near z = 0 rounding can land one ulp above the true maximum ¼; the
@@ -132,13 +168,13 @@ mod tests {
         ]);
         let mut a = z.clone();
         let mut fp = vec![0.0; z.len()];
-        assert!(activate(&mut a, &mut fp));
+        assert!(dispatch(Path::best(), Activate(&mut a, &mut fp)));
         for (&z, (a, fp)) in z.iter().zip(a.iter().zip(&fp)) {
             assert_eq!(a.to_bits(), sigmoid(z).to_bits(), "f({z})");
             assert_eq!(fp.to_bits(), sigmoid_prime(z).to_bits(), "f′({z})");
         }
         let mut bad = [1.0, f64::INFINITY];
-        assert!(!activate(&mut bad, &mut [0.0; 2]));
+        assert!(!dispatch(Path::best(), Activate(&mut bad, &mut [0.0; 2])));
     }
 
     #[test]

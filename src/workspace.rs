@@ -17,7 +17,7 @@ use std::cell::RefCell;
 use std::num::NonZeroUsize;
 use std::sync::OnceLock;
 
-use crate::activation::{activate, sigmoid_with_prime};
+use crate::activation::{Activate, sigmoid_with_prime};
 use crate::cost::half_squared_error;
 use crate::error::Error;
 use crate::gemm::{self, Isa, Kernel, Layout};
@@ -432,7 +432,7 @@ impl TwoLayerNet {
 
         // z(2) = X·W(1); then a(2) = f(z(2)) and f′(z(2)) from one exponential.
         gemm::multiply(isa, Layout::AB, (n, i, h), s.x, w1, s.a2, s.scratch);
-        if !activate(s.a2, s.fp2) {
+        if !Activate(s.a2, s.fp2).run(isa) {
             return Err(Error::Overflow { what: "z(2)" });
         }
 
@@ -443,7 +443,11 @@ impl TwoLayerNet {
         let mut finite = true;
         for ((z3, delta3), &y) in s.y_hat.iter_mut().zip(s.delta3.iter_mut()).zip(s.y) {
             finite &= z3.is_finite();
-            let (f, fp) = sigmoid_with_prime(*z3);
+            let (f, fp) = if I::FMA {
+                sigmoid_with_prime::<true>(*z3)
+            } else {
+                sigmoid_with_prime::<false>(*z3)
+            };
             *z3 = f;
             *delta3 = (f - y) * fp;
             half_sse += half_squared_error(y, f);

@@ -3,6 +3,7 @@
 //! so that it vectorises.
 
 use super::Problem;
+use crate::exp::madd;
 
 /// Which loop order suits the operands' layout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,10 +110,4 @@ fn dot<const FMA: bool>(x: &[f64], y: &[f64]) -> f64 {
         .zip(yr)
         .fold(0.0, |t, (&x, &y)| madd::<FMA>(x, y, t));
     ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])) + tail
-}
-
-/// a·b + c, fused when `FMA`.
-#[inline(always)]
-fn madd<const FMA: bool>(a: f64, b: f64, c: f64) -> f64 {
-    if FMA { a.mul_add(b, c) } else { c + a * b }
 }
