@@ -81,8 +81,7 @@ fn exp_reduced<const FMA: bool>(r: f64) -> f64 {
     let r2 = r * r;
     let r4 = r2 * r2;
     let r8 = r4 * r4;
-    let [p01, p23, p45, p67, p89, p1011] =
-        std::array::from_fn(|i| m(C[2 * i + 1], r, C[2 * i]));
+    let [p01, p23, p45, p67, p89, p1011] = std::array::from_fn(|i| m(C[2 * i + 1], r, C[2 * i]));
     let q0 = m(p23, r2, p01);
     let q1 = m(p67, r2, p45);
     let q2 = m(p1011, r2, p89);

@@ -109,5 +109,8 @@ fn dot<const FMA: bool>(x: &[f64], y: &[f64]) -> f64 {
         .iter()
         .zip(yr)
         .fold(0.0, |t, (&x, &y)| madd::<FMA>(x, y, t));
-    ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])) + tail
+    // Halving, so each step adds one half of a register to the other.
+    let h: [f64; 4] = std::array::from_fn(|l| s[l] + s[l + 4]);
+    let q: [f64; 2] = std::array::from_fn(|l| h[l] + h[l + 2]);
+    (q[0] + q[1]) + tail
 }

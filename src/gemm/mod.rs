@@ -126,8 +126,8 @@ pub(crate) fn gemm<I: Isa>(
     scratch: &mut Vec<f64>,
 ) {
     debug_assert_eq!(c.len(), m * n);
-    c.fill(0.0);
     if m == 0 || n == 0 || k == 0 {
+        c.fill(0.0);
         return;
     }
     isa.product(Problem { m, k, n, a, b }, c, scratch);
@@ -206,31 +206,59 @@ const DIRECT_MAX: usize = 16 * 1024;
 
 /// The product for one instruction set: direct loops for small problems,
 /// the blocked algorithm with an `MR × NR` micro-kernel for the rest.
+/// Overwrites all of `c`.
 #[inline(always)]
 fn product<const MR: usize, const NR: usize, const FMA: bool>(
     p: Problem<'_>,
     c: &mut [f64],
     scratch: &mut Vec<f64>,
-    tile: impl Fn(&[f64], &[f64]) -> [[f64; NR]; MR],
+    tile: impl Fn(&[f64], &[f64], TileOut<'_>),
 ) {
     let work = p.m * p.k * p.n;
     let form = direct::Form::of(&p);
     if work <= DIRECT_TINY || (work <= DIRECT_MAX && form != direct::Form::General) {
+        c.fill(0.0);
         direct::product::<FMA>(p, form, c);
     } else {
         blocked::<MR, NR>(p, c, scratch, tile);
     }
 }
 
+/// Where a micro-kernel puts its MR × NR tile: row r of the tile goes to
+/// `c[r * ldc..]`, stored, or added to what is there when `accumulate`.
+pub(crate) struct TileOut<'a> {
+    pub c: &'a mut [f64],
+    pub ldc: usize,
+    pub accumulate: bool,
+}
+
+/// The portable micro-kernel, [`kernel::tile`], writing as `out` says.
+#[inline(always)]
+fn tile_portable<const MR: usize, const NR: usize, const FMA: bool>(
+    a: &[f64],
+    b: &[f64],
+    out: TileOut<'_>,
+) {
+    let tile = kernel::tile::<MR, NR, FMA>(a, b);
+    for (r, tile_row) in tile.iter().enumerate() {
+        let row = &mut out.c[r * out.ldc..r * out.ldc + NR];
+        if out.accumulate {
+            row.iter_mut().zip(tile_row).for_each(|(c, t)| *c += t);
+        } else {
+            row.copy_from_slice(tile_row);
+        }
+    }
+}
+
 /// The blocked product for one micro-kernel shape, `MR × NR` registers of
-/// c, computed by `tile`. Accumulates into `c` (which the caller has
-/// zeroed).
+/// c, computed by `tile`. The first block of k stores into `c`, the later
+/// ones add to it, so `c` needs no clearing first.
 #[inline(always)]
 fn blocked<const MR: usize, const NR: usize>(
     p: Problem<'_>,
     c: &mut [f64],
     scratch: &mut Vec<f64>,
-    tile: impl Fn(&[f64], &[f64]) -> [[f64; NR]; MR],
+    tile: impl Fn(&[f64], &[f64], TileOut<'_>),
 ) {
     let Problem { m, k, n, a, b } = p;
     let kc_max = KC.min(k);
@@ -255,14 +283,33 @@ fn blocked<const MR: usize, const NR: usize>(
                     let b_panel = &packed_b[jr * kc..(jr + NR) * kc];
                     for ir in (0..mc).step_by(MR) {
                         let a_panel = &packed_a[ir * kc..(ir + MR) * kc];
-                        let tile = tile(a_panel, b_panel);
-                        // Add the valid part of the tile into c.
                         let rows = MR.min(mc - ir);
                         let cols = NR.min(nc - jr);
-                        for (r, tile_row) in tile.iter().enumerate().take(rows) {
-                            let start = (ic + ir + r) * n + jc + jr;
-                            for (c, t) in c[start..start + cols].iter_mut().zip(tile_row) {
-                                *c += t;
+                        let start = (ic + ir) * n + jc + jr;
+                        if rows == MR && cols == NR {
+                            let out = TileOut {
+                                c: &mut c[start..start + (MR - 1) * n + NR],
+                                ldc: n,
+                                accumulate: pc > 0,
+                            };
+                            tile(a_panel, b_panel, out);
+                        } else {
+                            // An edge tile goes through a buffer; only its
+                            // valid part reaches c.
+                            let mut buffer = [[0.0; NR]; MR];
+                            let out = TileOut {
+                                c: buffer.as_flattened_mut(),
+                                ldc: NR,
+                                accumulate: false,
+                            };
+                            tile(a_panel, b_panel, out);
+                            for (r, tile_row) in buffer.iter().enumerate().take(rows) {
+                                let c_row = &mut c[start + r * n..start + r * n + cols];
+                                if pc > 0 {
+                                    c_row.iter_mut().zip(tile_row).for_each(|(c, t)| *c += t);
+                                } else {
+                                    c_row.copy_from_slice(&tile_row[..cols]);
+                                }
                             }
                         }
                     }

@@ -21,11 +21,7 @@ pub(super) fn panels_of_a<const MR: usize>(
     {
         let i0 = ic + r * MR;
         let rows = MR.min(ic + mc - i0);
-        for (p, group) in panel.chunks_exact_mut(MR).enumerate() {
-            for (i, v) in group.iter_mut().enumerate() {
-                *v = if i < rows { a.at(i0 + i, pc + p) } else { 0.0 };
-            }
-        }
+        panel_of::<MR>(a, (i0, pc), rows, kc, panel);
     }
 }
 
@@ -40,6 +36,12 @@ pub(super) fn panels_of_b<const NR: usize>(
     nc: usize,
     out: &mut [f64],
 ) {
+    // bᵀ's columns are b's rows: the same packing as a's, of the transpose.
+    let bt = View {
+        data: b.data,
+        row_stride: b.col_stride,
+        col_stride: b.row_stride,
+    };
     for (r, panel) in out
         .chunks_exact_mut(NR * kc)
         .take(nc.div_ceil(NR))
@@ -47,14 +49,43 @@ pub(super) fn panels_of_b<const NR: usize>(
     {
         let j0 = jc + r * NR;
         let cols = NR.min(jc + nc - j0);
-        for (p, group) in panel.chunks_exact_mut(NR).enumerate() {
-            if cols == NR && b.col_stride == 1 {
-                let start = (pc + p) * b.row_stride + j0;
-                group.copy_from_slice(&b.data[start..start + NR]);
-            } else {
-                for (j, v) in group.iter_mut().enumerate() {
-                    *v = if j < cols { b.at(pc + p, j0 + j) } else { 0.0 };
-                }
+        panel_of::<NR>(bt, (j0, pc), cols, kc, panel);
+    }
+}
+
+/// One W-wide panel of `v`: for each p in 0..kc, the W values
+/// v(i0 + i, p0 + p), the ones past `valid` zero. Copies whole groups when
+/// they lie contiguously and whole rows when those do, so that packing
+/// costs little beside the product.
+#[inline(always)]
+fn panel_of<const W: usize>(
+    v: View<'_>,
+    (i0, p0): (usize, usize),
+    valid: usize,
+    kc: usize,
+    panel: &mut [f64],
+) {
+    let (groups, _) = panel.as_chunks_mut::<W>();
+    let groups = &mut groups[..kc];
+    if valid == W && v.row_stride == 1 {
+        for (p, group) in groups.iter_mut().enumerate() {
+            let start = i0 + (p0 + p) * v.col_stride;
+            group.copy_from_slice(&v.data[start..start + W]);
+        }
+    } else if valid == W && v.col_stride == 1 {
+        // Each group takes one value from each of W contiguous rows (a
+        // loop writing one row at a time would become a slow scatter).
+        let rows: [&[f64]; W] = std::array::from_fn(|i| {
+            let start = (i0 + i) * v.row_stride + p0;
+            &v.data[start..start + kc]
+        });
+        for (p, group) in groups.iter_mut().enumerate() {
+            *group = std::array::from_fn(|i| rows[i][p]);
+        }
+    } else {
+        for (p, group) in groups.iter_mut().enumerate() {
+            for (i, x) in group.iter_mut().enumerate() {
+                *x = if i < valid { v.at(i0 + i, p0 + p) } else { 0.0 };
             }
         }
     }

@@ -12,7 +12,7 @@
 
 use std::sync::OnceLock;
 
-use super::{Problem, kernel, product};
+use super::{Problem, TileOut, product, tile_portable};
 
 /// An instruction set the crate's kernels can run on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,7 +80,7 @@ impl Isa for Portable {
     const FMA: bool = false;
     #[inline(always)]
     fn product(self, p: Problem<'_>, c: &mut [f64], scratch: &mut Vec<f64>) {
-        product::<4, 4, false>(p, c, scratch, kernel::tile::<4, 4, false>)
+        product::<4, 4, false>(p, c, scratch, tile_portable::<4, 4, false>)
     }
 }
 
@@ -90,7 +90,9 @@ impl Isa for Avx2Fma {
     fn product(self, p: Problem<'_>, c: &mut [f64], scratch: &mut Vec<f64>) {
         // SAFETY: an `Avx2Fma` value exists only after `dispatch` checked for
         // AVX2 and FMA.
-        product::<6, 8, true>(p, c, scratch, |a, b| unsafe { tile_avx2_fma(a, b) })
+        product::<6, 8, true>(p, c, scratch, |a, b, out| unsafe {
+            tile_avx2_fma(a, b, out)
+        })
     }
 }
 
@@ -100,7 +102,7 @@ impl Isa for Avx512 {
     fn product(self, p: Problem<'_>, c: &mut [f64], scratch: &mut Vec<f64>) {
         // SAFETY: an `Avx512` value exists only after `dispatch` checked for
         // AVX-512F and FMA.
-        product::<8, 16, true>(p, c, scratch, |a, b| unsafe { tile_avx512(a, b) })
+        product::<8, 16, true>(p, c, scratch, |a, b, out| unsafe { tile_avx512(a, b, out) })
     }
 }
 
@@ -154,9 +156,10 @@ unsafe fn with_avx2_fma<K: Kernel>(kernel: K) -> K::Output {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,fma")]
 #[inline(never)]
-unsafe fn tile_avx512(a: &[f64], b: &[f64]) -> [[f64; 16]; 8] {
+unsafe fn tile_avx512(a: &[f64], b: &[f64], out: TileOut<'_>) {
     use std::arch::x86_64::{
-        _mm512_fmadd_pd, _mm512_loadu_pd, _mm512_set1_pd, _mm512_setzero_pd, _mm512_storeu_pd,
+        _mm512_add_pd, _mm512_fmadd_pd, _mm512_loadu_pd, _mm512_set1_pd, _mm512_setzero_pd,
+        _mm512_storeu_pd,
     };
     let steps = b.len() / 16;
     assert!(a.len() >= 8 * steps, "the a panel has a column per step");
@@ -175,15 +178,20 @@ unsafe fn tile_avx512(a: &[f64], b: &[f64]) -> [[f64; 16]; 8] {
             acc[2 * i + 1] = _mm512_fmadd_pd(a_i, b1, acc[2 * i + 1]);
         }
     }
-    let mut tile = [[0.0; 16]; 8];
-    for (row, acc) in tile.iter_mut().zip(acc.chunks_exact(2)) {
-        // SAFETY: each row holds 16 values, so both 8-value stores are in bounds.
+    for (r, acc) in acc.chunks_exact(2).enumerate() {
+        let row = &mut out.c[r * out.ldc..r * out.ldc + 16];
+        // SAFETY: `row` holds 16 values, so both 8-value loads and stores
+        // are in bounds.
         unsafe {
-            _mm512_storeu_pd(row.as_mut_ptr(), acc[0]);
-            _mm512_storeu_pd(row.as_mut_ptr().add(8), acc[1]);
+            let (mut lo, mut hi) = (acc[0], acc[1]);
+            if out.accumulate {
+                lo = _mm512_add_pd(lo, _mm512_loadu_pd(row.as_ptr()));
+                hi = _mm512_add_pd(hi, _mm512_loadu_pd(row.as_ptr().add(8)));
+            }
+            _mm512_storeu_pd(row.as_mut_ptr(), lo);
+            _mm512_storeu_pd(row.as_mut_ptr().add(8), hi);
         }
     }
-    tile
 }
 
 /// The AVX2 micro-kernel: a 6 × 8 tile of c in 12 ymm registers, per step
@@ -195,9 +203,10 @@ unsafe fn tile_avx512(a: &[f64], b: &[f64]) -> [[f64; 16]; 8] {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 #[inline(never)]
-unsafe fn tile_avx2_fma(a: &[f64], b: &[f64]) -> [[f64; 8]; 6] {
+unsafe fn tile_avx2_fma(a: &[f64], b: &[f64], out: TileOut<'_>) {
     use std::arch::x86_64::{
-        _mm256_fmadd_pd, _mm256_loadu_pd, _mm256_set1_pd, _mm256_setzero_pd, _mm256_storeu_pd,
+        _mm256_add_pd, _mm256_fmadd_pd, _mm256_loadu_pd, _mm256_set1_pd, _mm256_setzero_pd,
+        _mm256_storeu_pd,
     };
     let steps = b.len() / 8;
     assert!(a.len() >= 6 * steps, "the a panel has a column per step");
@@ -216,15 +225,20 @@ unsafe fn tile_avx2_fma(a: &[f64], b: &[f64]) -> [[f64; 8]; 6] {
             acc[2 * i + 1] = _mm256_fmadd_pd(a_i, b1, acc[2 * i + 1]);
         }
     }
-    let mut tile = [[0.0; 8]; 6];
-    for (row, acc) in tile.iter_mut().zip(acc.chunks_exact(2)) {
-        // SAFETY: each row holds 8 values, so both 4-value stores are in bounds.
+    for (r, acc) in acc.chunks_exact(2).enumerate() {
+        let row = &mut out.c[r * out.ldc..r * out.ldc + 8];
+        // SAFETY: `row` holds 8 values, so both 4-value loads and stores
+        // are in bounds.
         unsafe {
-            _mm256_storeu_pd(row.as_mut_ptr(), acc[0]);
-            _mm256_storeu_pd(row.as_mut_ptr().add(4), acc[1]);
+            let (mut lo, mut hi) = (acc[0], acc[1]);
+            if out.accumulate {
+                lo = _mm256_add_pd(lo, _mm256_loadu_pd(row.as_ptr()));
+                hi = _mm256_add_pd(hi, _mm256_loadu_pd(row.as_ptr().add(4)));
+            }
+            _mm256_storeu_pd(row.as_mut_ptr(), lo);
+            _mm256_storeu_pd(row.as_mut_ptr().add(4), hi);
         }
     }
-    tile
 }
 
 #[cfg(test)]
