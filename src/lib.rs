@@ -138,6 +138,7 @@ mod gradcheck;
 mod matrix;
 mod network;
 mod rng;
+mod tiny;
 mod train;
 mod workspace;
 

@@ -23,6 +23,7 @@ use crate::error::Error;
 use crate::gemm::{self, Isa, Kernel, Layout};
 use crate::matrix::Matrix;
 use crate::network::{Gradients, TwoLayerNet};
+use crate::tiny::{self, TinyPass};
 
 /// Reusable buffers for [`TwoLayerNet::gradients_in`] and
 /// [`TwoLayerNet::cost_and_gradients_in`]: after the first call for a given
@@ -313,6 +314,27 @@ impl TwoLayerNet {
         let shards = ws.shards(n, n * h * (i + o));
         let path = gemm::Path::best();
         ws.fit(n, sizes, shards);
+        if shards == 1 && tiny::fits(n, sizes) {
+            let half_sse = gemm::dispatch(
+                path,
+                Tiny(TinyPass {
+                    dims: (n, i, h, o),
+                    x: x.as_slice(),
+                    y: y.as_slice(),
+                    w1: self.w1().as_slice(),
+                    w2: self.w2().as_slice(),
+                    a2: &mut ws.a2,
+                    fp2: &mut ws.fp2,
+                    y_hat: &mut ws.y_hat,
+                    delta3: &mut ws.delta3,
+                    delta2: &mut ws.delta2,
+                    dj_dw1: ws.gradients.dj_dw1.as_mut_slice(),
+                    dj_dw2: ws.gradients.dj_dw2.as_mut_slice(),
+                }),
+            )?;
+            self.finish(&mut ws.gradients, n)?;
+            return Ok(half_sse);
+        }
         let Workspace {
             a2,
             fp2,
@@ -410,12 +432,19 @@ impl TwoLayerNet {
             dj_dw1.iter_mut().zip(p1).for_each(|(g, p)| *g += p);
             dj_dw2.iter_mut().zip(p2).for_each(|(g, p)| *g += p);
         }
+        self.finish(gradients, n)?;
+        Ok(half_sse)
+    }
+
+    /// Turns the summed gradients into the cost's and checks them.
+    fn finish(&self, gradients: &mut Gradients, n: usize) -> Result<(), Error> {
         let cost = self.cost_function();
+        let dj_dw2 = gradients.dj_dw2.as_mut_slice();
         cost.finish_gradient(dj_dw2, self.w2(), n);
         check(dj_dw2, "dJ/dW(2)")?;
+        let dj_dw1 = gradients.dj_dw1.as_mut_slice();
         cost.finish_gradient(dj_dw1, self.w1(), n);
-        check(dj_dw1, "dJ/dW(1)")?;
-        Ok(half_sse)
+        check(dj_dw1, "dJ/dW(1)")
     }
 
     /// One shard's forward and backward pass: its rows of every term, its
@@ -513,6 +542,21 @@ impl Kernel for ShardPass<'_> {
     #[inline(always)]
     fn run<I: Isa>(self, isa: I) -> Result<f64, Error> {
         self.net.shard_pass(isa, self.shard)
+    }
+}
+
+/// The small-batch pass as a [`Kernel`].
+struct Tiny<'a>(TinyPass<'a>);
+
+impl Kernel for Tiny<'_> {
+    type Output = Result<f64, Error>;
+    #[inline(always)]
+    fn run<I: Isa>(self, _: I) -> Result<f64, Error> {
+        if I::FMA {
+            self.0.run::<true>()
+        } else {
+            self.0.run::<false>()
+        }
     }
 }
 

@@ -199,8 +199,10 @@ const MC: usize = 64;
 /// Columns of b per packed block.
 const NC: usize = 2048;
 
-/// Up to this many multiply-adds any loop beats packing.
-const DIRECT_TINY: usize = 512;
+/// Up to this many multiply-adds any loop beats packing. Products this
+/// small sum each element in order, one multiply-add after another from 0
+/// (the network's small-batch path relies on it).
+pub(crate) const DIRECT_TINY: usize = 512;
 /// Up to this many, a vectorising direct loop beats packing.
 const DIRECT_MAX: usize = 16 * 1024;
 
@@ -215,7 +217,11 @@ fn product<const MR: usize, const NR: usize, const FMA: bool>(
     tile: impl Fn(&[f64], &[f64], TileOut<'_>),
 ) {
     let work = p.m * p.k * p.n;
-    let form = direct::Form::of(&p);
+    let form = match direct::Form::of(&p) {
+        // Its interleaved partial sums would break the in-order promise.
+        direct::Form::Dot if work <= DIRECT_TINY => direct::Form::General,
+        form => form,
+    };
     if work <= DIRECT_TINY || (work <= DIRECT_MAX && form != direct::Form::General) {
         c.fill(0.0);
         direct::product::<FMA>(p, form, c);
