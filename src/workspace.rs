@@ -17,7 +17,7 @@ use std::cell::RefCell;
 use std::num::NonZeroUsize;
 use std::sync::OnceLock;
 
-use crate::activation::{Activate, sigmoid_with_prime};
+use crate::activation::Activate;
 use crate::cost::half_squared_error;
 use crate::error::Error;
 use crate::gemm::{self, Isa, Kernel, Layout};
@@ -465,53 +465,68 @@ impl TwoLayerNet {
             return Err(Error::Overflow { what: "z(2)" });
         }
 
-        // z(3) = a(2)·W(2); then ŷ = f(z(3)), δ(3) = −(y − ŷ) ⊙ f′(z(3)) and
-        // the terms of J in one pass.
+        // z(3) = a(2)·W(2); then ŷ = f(z(3)) with f′(z(3)) held in δ(3),
+        // which becomes −(y − ŷ) ⊙ f′(z(3)).
         gemm::multiply(isa, Layout::AB, (n, h, o), s.a2, w2, s.y_hat, s.scratch);
-        let mut half_sse = 0.0;
-        let mut finite = true;
-        for ((z3, delta3), &y) in s.y_hat.iter_mut().zip(s.delta3.iter_mut()).zip(s.y) {
-            finite &= z3.is_finite();
-            let (f, fp) = if I::FMA {
-                sigmoid_with_prime::<true>(*z3)
-            } else {
-                sigmoid_with_prime::<false>(*z3)
-            };
-            *z3 = f;
-            *delta3 = (f - y) * fp;
-            half_sse += half_squared_error(y, f);
-        }
-        if !finite {
+        if !Activate(s.y_hat, s.delta3).run(isa) {
             return Err(Error::Overflow { what: "z(3)" });
         }
-
-        // ∂J/∂W(2) = a(2)ᵀ·δ(3), this shard's share of the sum
-        gemm::multiply(
-            isa,
-            Layout::AtB,
-            (h, n, o),
-            s.a2,
-            s.delta3,
-            s.dj_dw2,
-            s.scratch,
-        );
-
-        // δ(2) = δ(3)·W(2)ᵀ ⊙ f′(z(2))
-        gemm::multiply(
-            isa,
-            Layout::ABt,
-            (n, o, h),
-            s.delta3,
-            w2,
-            s.delta2,
-            s.scratch,
-        );
-        let mut finite = true;
-        for (d, fp) in s.delta2.iter_mut().zip(s.fp2.iter()) {
-            *d *= fp;
-            finite &= d.is_finite();
+        for ((delta3, &f), &y) in s.delta3.iter_mut().zip(&*s.y_hat).zip(s.y) {
+            *delta3 *= f - y;
         }
-        if !finite {
+        let half_sse = s
+            .y_hat
+            .iter()
+            .zip(s.y)
+            .fold(0.0, |sum, (&f, &y)| sum + half_squared_error(y, f));
+
+        if o == 1 {
+            // One output: W(2) is a column, δ(3) one value per example, and
+            // both δ(2) and this shard's a(2)ᵀ·δ(3) come from one pass over
+            // the rows, where products would each pay a set-up per row.
+            s.dj_dw2.fill(0.0);
+            for (((delta2, fp2), a2), &d) in s
+                .delta2
+                .chunks_exact_mut(h)
+                .zip(s.fp2.chunks_exact(h))
+                .zip(s.a2.chunks_exact(h))
+                .zip(&*s.delta3)
+            {
+                // δ(2) = δ(3)·W(2)ᵀ ⊙ f′(z(2))
+                for ((d2, &fp), &w) in delta2.iter_mut().zip(fp2).zip(w2) {
+                    *d2 = d * w * fp;
+                }
+                // ∂J/∂W(2) = a(2)ᵀ·δ(3)
+                for (g, &a) in s.dj_dw2.iter_mut().zip(a2) {
+                    *g = I::madd(a, d, *g);
+                }
+            }
+        } else {
+            // ∂J/∂W(2) = a(2)ᵀ·δ(3), this shard's share of the sum
+            gemm::multiply(
+                isa,
+                Layout::AtB,
+                (h, n, o),
+                s.a2,
+                s.delta3,
+                s.dj_dw2,
+                s.scratch,
+            );
+            // δ(2) = δ(3)·W(2)ᵀ ⊙ f′(z(2))
+            gemm::multiply(
+                isa,
+                Layout::ABt,
+                (n, o, h),
+                s.delta3,
+                w2,
+                s.delta2,
+                s.scratch,
+            );
+            for (d, fp) in s.delta2.iter_mut().zip(s.fp2.iter()) {
+                *d *= fp;
+            }
+        }
+        if !s.delta2.iter().fold(true, |ok, d| ok & d.is_finite()) {
             return Err(Error::Overflow { what: "δ(2)" });
         }
 

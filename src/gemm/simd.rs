@@ -62,6 +62,16 @@ impl Path {
 pub(crate) trait Isa: Copy {
     /// Whether multiply-adds are fused (rounded once) on this path.
     const FMA: bool;
+
+    /// a·b + c, rounded once when [`FMA`](Isa::FMA).
+    #[inline(always)]
+    fn madd(a: f64, b: f64, c: f64) -> f64 {
+        if Self::FMA {
+            crate::exp::madd::<true>(a, b, c)
+        } else {
+            crate::exp::madd::<false>(a, b, c)
+        }
+    }
     /// Accumulates a·b into c.
     fn product(self, p: Problem<'_>, c: &mut [f64], scratch: &mut Vec<f64>);
 }
