@@ -13,6 +13,7 @@ use crate::cost::half_squared_error;
 use crate::error::Error;
 use crate::exp::madd;
 use crate::gemm::DIRECT_TINY;
+use crate::matrix::all_finite;
 
 /// Whether a batch of `n` examples through a network of sizes (i, h, o)
 /// takes this path: both forward products at most [`DIRECT_TINY`]
@@ -90,7 +91,7 @@ impl TinyPass<'_> {
                 *d2 = back * fp;
             }
         }
-        if !delta2.iter().all(|d| d.is_finite()) {
+        if !all_finite(delta2) {
             return Err(Error::Overflow { what: "δ(2)" });
         }
 

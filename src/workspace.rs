@@ -21,7 +21,7 @@ use crate::activation::Activate;
 use crate::cost::half_squared_error;
 use crate::error::Error;
 use crate::gemm::{self, Isa, Kernel, Layout};
-use crate::matrix::Matrix;
+use crate::matrix::{Matrix, all_finite};
 use crate::network::{Gradients, TwoLayerNet};
 use crate::tiny::{self, TinyPass};
 
@@ -526,7 +526,7 @@ impl TwoLayerNet {
                 *d *= fp;
             }
         }
-        if !s.delta2.iter().fold(true, |ok, d| ok & d.is_finite()) {
+        if !all_finite(s.delta2) {
             return Err(Error::Overflow { what: "δ(2)" });
         }
 
@@ -590,7 +590,7 @@ fn take_mut<'a>(rest: &mut &'a mut [f64], len: usize) -> &'a mut [f64] {
 }
 
 fn check(values: &[f64], what: &'static str) -> Result<(), Error> {
-    if values.iter().all(|v| v.is_finite()) {
+    if all_finite(values) {
         Ok(())
     } else {
         Err(Error::Overflow { what })

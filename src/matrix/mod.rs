@@ -430,9 +430,18 @@ impl Matrix {
 
     /// Position of the first NaN or infinite element, in row-major order.
     pub(crate) fn first_non_finite(&self) -> Option<Shape> {
+        if all_finite(&self.data) {
+            return None;
+        }
         let k = self.data.iter().position(|v| !v.is_finite())?;
         Some((k / self.cols, k % self.cols))
     }
+}
+
+/// Whether every value is finite, in a branch-free pass the compiler
+/// vectorises (a search that stops at the first bad value cannot be).
+pub(crate) fn all_finite(xs: &[f64]) -> bool {
+    xs.iter().fold(true, |ok, v| ok & v.is_finite())
 }
 
 /// √(Σ xᵢ²), scaled by the largest magnitude so that squares cannot overflow.
