@@ -1,22 +1,27 @@
 //! The micro-kernel: an MR × NR tile of c held in registers while KC
-//! rank-1 updates stream through it from the packed panels.
+//! rank-1 updates stream through it from the panels.
 
-/// Σ over p of (column p of the a panel) ⊗ (row p of the b panel).
+use super::{APanel, BPanel};
+
+/// Σ over p < `steps` of (column p of the a panel) ⊗ (row p of the b
+/// panel).
 ///
-/// `a` holds KC groups of MR values, `b` KC groups of NR values. Each row
-/// of the tile is an array updated by value, which the compiler keeps in
-/// vector registers when this is inlined into a function compiled for a
-/// wide instruction set.
+/// Each row of the tile is an array updated by value, which the compiler
+/// keeps in vector registers when this is inlined into a function compiled
+/// for a wide instruction set.
 #[inline(always)]
 pub(super) fn tile<const MR: usize, const NR: usize, const FMA: bool>(
-    a: &[f64],
-    b: &[f64],
+    a: APanel<'_>,
+    b: BPanel<'_>,
+    steps: usize,
 ) -> [[f64; NR]; MR] {
     let mut acc = [[0.0; NR]; MR];
-    for (a, b) in a.chunks_exact(MR).zip(b.chunks_exact(NR)) {
-        let b: [f64; NR] = b.try_into().expect("chunks_exact gives NR values");
-        for i in 0..MR {
-            acc[i] = row_update::<NR, FMA>(a[i], b, acc[i]);
+    for p in 0..steps {
+        let b: [f64; NR] = b.data[p * b.rs..p * b.rs + NR]
+            .try_into()
+            .expect("a slice of NR values");
+        for (i, acc) in acc.iter_mut().enumerate() {
+            *acc = row_update::<NR, FMA>(a.data[i * a.rs + p * a.cs], b, *acc);
         }
     }
     acc

@@ -214,7 +214,7 @@ fn product<const MR: usize, const NR: usize, const FMA: bool>(
     p: Problem<'_>,
     c: &mut [f64],
     scratch: &mut Vec<f64>,
-    tile: impl Fn(&[f64], &[f64], TileOut<'_>),
+    tile: impl Fn(APanel<'_>, BPanel<'_>, usize, TileOut<'_>),
 ) {
     let work = p.m * p.k * p.n;
     let form = match direct::Form::of(&p) {
@@ -238,14 +238,33 @@ pub(crate) struct TileOut<'a> {
     pub accumulate: bool,
 }
 
+/// The MR rows of a a micro-kernel reads: at step p, row i is
+/// `data[i * rs + p * cs]`. A packed panel has rs = 1, cs = MR; a row-major
+/// block read where it lies has rs = its row stride, cs = 1.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct APanel<'a> {
+    pub data: &'a [f64],
+    pub rs: usize,
+    pub cs: usize,
+}
+
+/// The NR columns of b a micro-kernel reads: at step p, the NR values from
+/// `data[p * rs]` on. A packed panel has rs = NR.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BPanel<'a> {
+    pub data: &'a [f64],
+    pub rs: usize,
+}
+
 /// The portable micro-kernel, [`kernel::tile`], writing as `out` says.
 #[inline(always)]
 fn tile_portable<const MR: usize, const NR: usize, const FMA: bool>(
-    a: &[f64],
-    b: &[f64],
+    a: APanel<'_>,
+    b: BPanel<'_>,
+    steps: usize,
     out: TileOut<'_>,
 ) {
-    let tile = kernel::tile::<MR, NR, FMA>(a, b);
+    let tile = kernel::tile::<MR, NR, FMA>(a, b, steps);
     for (r, tile_row) in tile.iter().enumerate() {
         let row = &mut out.c[r * out.ldc..r * out.ldc + NR];
         if out.accumulate {
@@ -264,9 +283,12 @@ fn blocked<const MR: usize, const NR: usize>(
     p: Problem<'_>,
     c: &mut [f64],
     scratch: &mut Vec<f64>,
-    tile: impl Fn(&[f64], &[f64], TileOut<'_>),
+    tile: impl Fn(APanel<'_>, BPanel<'_>, usize, TileOut<'_>),
 ) {
     let Problem { m, k, n, a, b } = p;
+    if m <= MC && k <= KC && n <= NC {
+        return one_block::<MR, NR>(p, c, scratch, tile);
+    }
     let kc_max = KC.min(k);
     let mc_max = MC.min(m).next_multiple_of(MR);
     let nc_max = NC.min(n).next_multiple_of(NR);
@@ -286,40 +308,132 @@ fn blocked<const MR: usize, const NR: usize>(
                 let mc = MC.min(m - ic);
                 pack::panels_of_a::<MR>(a, ic, pc, mc, kc, packed_a);
                 for jr in (0..nc).step_by(NR) {
-                    let b_panel = &packed_b[jr * kc..(jr + NR) * kc];
+                    let b_panel = BPanel {
+                        data: &packed_b[jr * kc..(jr + NR) * kc],
+                        rs: NR,
+                    };
                     for ir in (0..mc).step_by(MR) {
-                        let a_panel = &packed_a[ir * kc..(ir + MR) * kc];
-                        let rows = MR.min(mc - ir);
-                        let cols = NR.min(nc - jr);
-                        let start = (ic + ir) * n + jc + jr;
-                        if rows == MR && cols == NR {
-                            let out = TileOut {
-                                c: &mut c[start..start + (MR - 1) * n + NR],
-                                ldc: n,
-                                accumulate: pc > 0,
-                            };
-                            tile(a_panel, b_panel, out);
-                        } else {
-                            // An edge tile goes through a buffer; only its
-                            // valid part reaches c.
-                            let mut buffer = [[0.0; NR]; MR];
-                            let out = TileOut {
-                                c: buffer.as_flattened_mut(),
-                                ldc: NR,
-                                accumulate: false,
-                            };
-                            tile(a_panel, b_panel, out);
-                            for (r, tile_row) in buffer.iter().enumerate().take(rows) {
-                                let c_row = &mut c[start + r * n..start + r * n + cols];
-                                if pc > 0 {
-                                    c_row.iter_mut().zip(tile_row).for_each(|(c, t)| *c += t);
-                                } else {
-                                    c_row.copy_from_slice(&tile_row[..cols]);
-                                }
-                            }
-                        }
+                        let a_panel = APanel {
+                            data: &packed_a[ir * kc..(ir + MR) * kc],
+                            rs: 1,
+                            cs: MR,
+                        };
+                        let at = Corner {
+                            start: (ic + ir) * n + jc + jr,
+                            rows: MR.min(mc - ir),
+                            cols: NR.min(nc - jr),
+                        };
+                        write_tile::<MR, NR>(&tile, a_panel, b_panel, kc, c, n, at, pc > 0);
                     }
                 }
+            }
+        }
+    }
+}
+
+/// A product that is a single block: nothing would be read twice from a
+/// packed copy, so every full tile reads a and b where they lie (b's rows
+/// must be contiguous) and only the edge panels, which need zero padding,
+/// are packed.
+#[inline(always)]
+fn one_block<const MR: usize, const NR: usize>(
+    p: Problem<'_>,
+    c: &mut [f64],
+    scratch: &mut Vec<f64>,
+    tile: impl Fn(APanel<'_>, BPanel<'_>, usize, TileOut<'_>),
+) {
+    let Problem { m, k, n, a, b } = p;
+    if scratch.len() < (MR + NR) * k {
+        scratch.resize((MR + NR) * k, 0.0);
+    }
+    let (a_pad, rest) = scratch.split_at_mut(MR * k);
+    let b_pad = &mut rest[..NR * k];
+    for jr in (0..n).step_by(NR) {
+        let cols = NR.min(n - jr);
+        let b_panel = if cols == NR && b.col_stride == 1 {
+            BPanel {
+                data: &b.data[jr..],
+                rs: b.row_stride,
+            }
+        } else {
+            pack::panels_of_b::<NR>(b, 0, jr, k, cols, b_pad);
+            BPanel {
+                data: b_pad,
+                rs: NR,
+            }
+        };
+        for ir in (0..m).step_by(MR) {
+            let rows = MR.min(m - ir);
+            let a_panel = if rows == MR {
+                APanel {
+                    data: &a.data[ir * a.row_stride..],
+                    rs: a.row_stride,
+                    cs: a.col_stride,
+                }
+            } else {
+                pack::panels_of_a::<MR>(a, ir, 0, rows, k, a_pad);
+                APanel {
+                    data: a_pad,
+                    rs: 1,
+                    cs: MR,
+                }
+            };
+            let at = Corner {
+                start: ir * n + jr,
+                rows,
+                cols,
+            };
+            write_tile::<MR, NR>(&tile, a_panel, b_panel, k, c, n, at, false);
+        }
+    }
+}
+
+/// Where a tile's top-left corner lies in c, and how much of the tile is
+/// inside c.
+#[derive(Debug, Clone, Copy)]
+struct Corner {
+    start: usize,
+    rows: usize,
+    cols: usize,
+}
+
+/// Runs `tile` and stores (or, when `accumulate`, adds) its valid part in
+/// c, whose rows are `ldc` apart: a full tile straight into c, an edge
+/// tile through a buffer.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn write_tile<const MR: usize, const NR: usize>(
+    tile: &impl Fn(APanel<'_>, BPanel<'_>, usize, TileOut<'_>),
+    a: APanel<'_>,
+    b: BPanel<'_>,
+    steps: usize,
+    c: &mut [f64],
+    ldc: usize,
+    at: Corner,
+    accumulate: bool,
+) {
+    let Corner { start, rows, cols } = at;
+    if rows == MR && cols == NR {
+        let out = TileOut {
+            c: &mut c[start..start + (MR - 1) * ldc + NR],
+            ldc,
+            accumulate,
+        };
+        tile(a, b, steps, out);
+    } else {
+        let mut buffer = [[0.0; NR]; MR];
+        let out = TileOut {
+            c: buffer.as_flattened_mut(),
+            ldc: NR,
+            accumulate: false,
+        };
+        tile(a, b, steps, out);
+        for (r, tile_row) in buffer.iter().enumerate().take(rows) {
+            let c_row = &mut c[start + r * ldc..start + r * ldc + cols];
+            if accumulate {
+                c_row.iter_mut().zip(tile_row).for_each(|(c, t)| *c += t);
+            } else {
+                c_row.copy_from_slice(&tile_row[..cols]);
             }
         }
     }

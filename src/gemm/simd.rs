@@ -12,7 +12,7 @@
 
 use std::sync::OnceLock;
 
-use super::{Problem, TileOut, product, tile_portable};
+use super::{APanel, BPanel, Problem, TileOut, product, tile_portable};
 
 /// An instruction set the crate's kernels can run on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,8 +100,8 @@ impl Isa for Avx2Fma {
     fn product(self, p: Problem<'_>, c: &mut [f64], scratch: &mut Vec<f64>) {
         // SAFETY: an `Avx2Fma` value exists only after `dispatch` checked for
         // AVX2 and FMA.
-        product::<6, 8, true>(p, c, scratch, |a, b, out| unsafe {
-            tile_avx2_fma(a, b, out)
+        product::<6, 8, true>(p, c, scratch, |a, b, steps, out| unsafe {
+            tile_avx2_fma(a, b, steps, out)
         })
     }
 }
@@ -112,7 +112,9 @@ impl Isa for Avx512 {
     fn product(self, p: Problem<'_>, c: &mut [f64], scratch: &mut Vec<f64>) {
         // SAFETY: an `Avx512` value exists only after `dispatch` checked for
         // AVX-512F and FMA.
-        product::<8, 16, true>(p, c, scratch, |a, b, out| unsafe { tile_avx512(a, b, out) })
+        product::<8, 16, true>(p, c, scratch, |a, b, steps, out| unsafe {
+            tile_avx512(a, b, steps, out)
+        })
     }
 }
 
@@ -166,26 +168,31 @@ unsafe fn with_avx2_fma<K: Kernel>(kernel: K) -> K::Output {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,fma")]
 #[inline(never)]
-unsafe fn tile_avx512(a: &[f64], b: &[f64], out: TileOut<'_>) {
+unsafe fn tile_avx512(a: APanel<'_>, b: BPanel<'_>, steps: usize, out: TileOut<'_>) {
     use std::arch::x86_64::{
         _mm512_add_pd, _mm512_fmadd_pd, _mm512_loadu_pd, _mm512_set1_pd, _mm512_setzero_pd,
         _mm512_storeu_pd,
     };
-    let steps = b.len() / 16;
-    assert!(a.len() >= 8 * steps, "the a panel has a column per step");
     let mut acc = [_mm512_setzero_pd(); 16];
-    for (a, b) in a.chunks_exact(8).zip(b.chunks_exact(16)) {
-        // SAFETY: `b` holds 16 values, so both 8-value loads are in bounds.
-        let (b0, b1) = unsafe {
-            (
-                _mm512_loadu_pd(b.as_ptr()),
-                _mm512_loadu_pd(b.as_ptr().add(8)),
-            )
-        };
-        for (i, &a_i) in a.iter().enumerate() {
-            let a_i = _mm512_set1_pd(a_i);
-            acc[2 * i] = _mm512_fmadd_pd(a_i, b0, acc[2 * i]);
-            acc[2 * i + 1] = _mm512_fmadd_pd(a_i, b1, acc[2 * i + 1]);
+    if steps > 0 {
+        assert!(
+            7 * a.rs + (steps - 1) * a.cs < a.data.len() && (steps - 1) * b.rs + 16 <= b.data.len(),
+            "the panels hold {steps} steps"
+        );
+    }
+    let (a_ptr, b_ptr) = (a.data.as_ptr(), b.data.as_ptr());
+    for p in 0..steps {
+        // SAFETY: p < steps, so by the assertion above b's 16 values at
+        // p·rs and a's 8 values at i·rs + p·cs (i < 8) are in bounds.
+        unsafe {
+            let b_p = b_ptr.add(p * b.rs);
+            let (b0, b1) = (_mm512_loadu_pd(b_p), _mm512_loadu_pd(b_p.add(8)));
+            let a_p = a_ptr.add(p * a.cs);
+            for i in 0..8 {
+                let a_i = _mm512_set1_pd(*a_p.add(i * a.rs));
+                acc[2 * i] = _mm512_fmadd_pd(a_i, b0, acc[2 * i]);
+                acc[2 * i + 1] = _mm512_fmadd_pd(a_i, b1, acc[2 * i + 1]);
+            }
         }
     }
     for (r, acc) in acc.chunks_exact(2).enumerate() {
@@ -213,26 +220,31 @@ unsafe fn tile_avx512(a: &[f64], b: &[f64], out: TileOut<'_>) {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 #[inline(never)]
-unsafe fn tile_avx2_fma(a: &[f64], b: &[f64], out: TileOut<'_>) {
+unsafe fn tile_avx2_fma(a: APanel<'_>, b: BPanel<'_>, steps: usize, out: TileOut<'_>) {
     use std::arch::x86_64::{
         _mm256_add_pd, _mm256_fmadd_pd, _mm256_loadu_pd, _mm256_set1_pd, _mm256_setzero_pd,
         _mm256_storeu_pd,
     };
-    let steps = b.len() / 8;
-    assert!(a.len() >= 6 * steps, "the a panel has a column per step");
     let mut acc = [_mm256_setzero_pd(); 12];
-    for (a, b) in a.chunks_exact(6).zip(b.chunks_exact(8)) {
-        // SAFETY: `b` holds 8 values, so both 4-value loads are in bounds.
-        let (b0, b1) = unsafe {
-            (
-                _mm256_loadu_pd(b.as_ptr()),
-                _mm256_loadu_pd(b.as_ptr().add(4)),
-            )
-        };
-        for (i, &a_i) in a.iter().enumerate() {
-            let a_i = _mm256_set1_pd(a_i);
-            acc[2 * i] = _mm256_fmadd_pd(a_i, b0, acc[2 * i]);
-            acc[2 * i + 1] = _mm256_fmadd_pd(a_i, b1, acc[2 * i + 1]);
+    if steps > 0 {
+        assert!(
+            5 * a.rs + (steps - 1) * a.cs < a.data.len() && (steps - 1) * b.rs + 8 <= b.data.len(),
+            "the panels hold {steps} steps"
+        );
+    }
+    let (a_ptr, b_ptr) = (a.data.as_ptr(), b.data.as_ptr());
+    for p in 0..steps {
+        // SAFETY: p < steps, so by the assertion above b's 8 values at
+        // p·rs and a's 6 values at i·rs + p·cs (i < 6) are in bounds.
+        unsafe {
+            let b_p = b_ptr.add(p * b.rs);
+            let (b0, b1) = (_mm256_loadu_pd(b_p), _mm256_loadu_pd(b_p.add(4)));
+            let a_p = a_ptr.add(p * a.cs);
+            for i in 0..6 {
+                let a_i = _mm256_set1_pd(*a_p.add(i * a.rs));
+                acc[2 * i] = _mm256_fmadd_pd(a_i, b0, acc[2 * i]);
+                acc[2 * i + 1] = _mm256_fmadd_pd(a_i, b1, acc[2 * i + 1]);
+            }
         }
     }
     for (r, acc) in acc.chunks_exact(2).enumerate() {
