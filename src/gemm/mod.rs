@@ -306,21 +306,42 @@ fn blocked<const MR: usize, const NR: usize>(
             pack::panels_of_b::<NR>(b, pc, jc, kc, nc, packed_b);
             for ic in (0..m).step_by(MC) {
                 let mc = MC.min(m - ic);
-                pack::panels_of_a::<MR>(a, ic, pc, mc, kc, packed_a);
+                // With one panel of columns nothing reads a packed copy of
+                // a twice: read its full panels in place, pack only edges.
+                let a_in_place = nc <= NR;
+                if !a_in_place {
+                    pack::panels_of_a::<MR>(a, ic, pc, mc, kc, packed_a);
+                }
                 for jr in (0..nc).step_by(NR) {
                     let b_panel = BPanel {
                         data: &packed_b[jr * kc..(jr + NR) * kc],
                         rs: NR,
                     };
                     for ir in (0..mc).step_by(MR) {
-                        let a_panel = APanel {
-                            data: &packed_a[ir * kc..(ir + MR) * kc],
-                            rs: 1,
-                            cs: MR,
+                        let rows = MR.min(mc - ir);
+                        let a_panel = if !a_in_place {
+                            APanel {
+                                data: &packed_a[ir * kc..(ir + MR) * kc],
+                                rs: 1,
+                                cs: MR,
+                            }
+                        } else if rows == MR {
+                            APanel {
+                                data: &a.data[(ic + ir) * a.row_stride + pc * a.col_stride..],
+                                rs: a.row_stride,
+                                cs: a.col_stride,
+                            }
+                        } else {
+                            pack::panels_of_a::<MR>(a, ic + ir, pc, rows, kc, packed_a);
+                            APanel {
+                                data: &packed_a[..MR * kc],
+                                rs: 1,
+                                cs: MR,
+                            }
                         };
                         let at = Corner {
                             start: (ic + ir) * n + jc + jr,
-                            rows: MR.min(mc - ir),
+                            rows,
                             cols: NR.min(nc - jr),
                         };
                         write_tile::<MR, NR>(&tile, a_panel, b_panel, kc, c, n, at, pc > 0);
