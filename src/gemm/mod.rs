@@ -198,6 +198,8 @@ const KC: usize = 512;
 const MC: usize = 64;
 /// Columns of b per packed block.
 const NC: usize = 2048;
+/// Panels up to this many steps are read in place rather than packed.
+const SHORT_K: usize = 128;
 
 /// Up to this many multiply-adds any loop beats packing. Products this
 /// small sum each element in order, one multiply-add after another from 0
@@ -278,6 +280,14 @@ fn tile_portable<const MR: usize, const NR: usize, const FMA: bool>(
 /// The blocked product for one micro-kernel shape, `MR × NR` registers of
 /// c, computed by `tile`. The first block of k stores into `c`, the later
 /// ones add to it, so `c` needs no clearing first.
+///
+/// Packing copies a block so the micro-kernel reads it contiguously, many
+/// times over. Where a block of a would be read only once (b's block is
+/// one panel wide), or an operand's panels are short enough to stay in
+/// cache however they lie (at most `SHORT_K` steps), the micro-kernel reads
+/// it in place instead (b only if its rows are contiguous), and only edge
+/// panels, which need zero padding, are packed. A product that is a single
+/// block goes to [`one_block`].
 #[inline(always)]
 fn blocked<const MR: usize, const NR: usize>(
     p: Problem<'_>,
@@ -303,19 +313,35 @@ fn blocked<const MR: usize, const NR: usize>(
         let nc = NC.min(n - jc);
         for pc in (0..k).step_by(KC) {
             let kc = KC.min(k - pc);
-            pack::panels_of_b::<NR>(b, pc, jc, kc, nc, packed_b);
+            let short = kc <= SHORT_K;
+            let b_in_place = b.col_stride == 1 && short;
+            if !b_in_place {
+                pack::panels_of_b::<NR>(b, pc, jc, kc, nc, packed_b);
+            }
             for ic in (0..m).step_by(MC) {
                 let mc = MC.min(m - ic);
-                // With one panel of columns nothing reads a packed copy of
-                // a twice: read its full panels in place, pack only edges.
-                let a_in_place = nc <= NR;
+                let a_in_place = short || nc <= NR;
                 if !a_in_place {
                     pack::panels_of_a::<MR>(a, ic, pc, mc, kc, packed_a);
                 }
                 for jr in (0..nc).step_by(NR) {
-                    let b_panel = BPanel {
-                        data: &packed_b[jr * kc..(jr + NR) * kc],
-                        rs: NR,
+                    let cols = NR.min(nc - jr);
+                    let b_panel = if !b_in_place {
+                        BPanel {
+                            data: &packed_b[jr * kc..(jr + NR) * kc],
+                            rs: NR,
+                        }
+                    } else if cols == NR {
+                        BPanel {
+                            data: &b.data[pc * b.row_stride + (jc + jr) * b.col_stride..],
+                            rs: b.row_stride,
+                        }
+                    } else {
+                        pack::panels_of_b::<NR>(b, pc, jc + jr, kc, cols, packed_b);
+                        BPanel {
+                            data: &packed_b[..NR * kc],
+                            rs: NR,
+                        }
                     };
                     for ir in (0..mc).step_by(MR) {
                         let rows = MR.min(mc - ir);
@@ -342,7 +368,7 @@ fn blocked<const MR: usize, const NR: usize>(
                         let at = Corner {
                             start: (ic + ir) * n + jc + jr,
                             rows,
-                            cols: NR.min(nc - jr),
+                            cols,
                         };
                         write_tile::<MR, NR>(&tile, a_panel, b_panel, kc, c, n, at, pc > 0);
                     }
