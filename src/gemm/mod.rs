@@ -232,12 +232,30 @@ fn product<const MR: usize, const NR: usize, const FMA: bool>(
     }
 }
 
-/// Where a micro-kernel puts its MR × NR tile: row r of the tile goes to
-/// `c[r * ldc..]`, stored, or added to what is there when `accumulate`.
+/// Where a micro-kernel puts its MR × NR tile: the first `cols` values of
+/// row r < `rows` of the tile go to `c[r * ldc..]`, stored, or added to
+/// what is there when `accumulate`; the rest of the tile lies outside c.
 pub(crate) struct TileOut<'a> {
     pub c: &'a mut [f64],
     pub ldc: usize,
+    pub rows: usize,
+    pub cols: usize,
     pub accumulate: bool,
+}
+
+impl TileOut<'_> {
+    /// Writes the part of a tile held in memory that belongs to c.
+    #[inline(always)]
+    fn write_rows<const NR: usize>(self, tile: &[[f64; NR]]) {
+        for (r, tile_row) in tile.iter().enumerate().take(self.rows) {
+            let row = &mut self.c[r * self.ldc..r * self.ldc + self.cols];
+            if self.accumulate {
+                row.iter_mut().zip(tile_row).for_each(|(c, t)| *c += t);
+            } else {
+                row.copy_from_slice(&tile_row[..self.cols]);
+            }
+        }
+    }
 }
 
 /// The MR rows of a a micro-kernel reads: at step p, row i is
@@ -266,15 +284,7 @@ fn tile_portable<const MR: usize, const NR: usize, const FMA: bool>(
     steps: usize,
     out: TileOut<'_>,
 ) {
-    let tile = kernel::tile::<MR, NR, FMA>(a, b, steps);
-    for (r, tile_row) in tile.iter().enumerate() {
-        let row = &mut out.c[r * out.ldc..r * out.ldc + NR];
-        if out.accumulate {
-            row.iter_mut().zip(tile_row).for_each(|(c, t)| *c += t);
-        } else {
-            row.copy_from_slice(tile_row);
-        }
-    }
+    out.write_rows(&kernel::tile::<MR, NR, FMA>(a, b, steps));
 }
 
 /// The blocked product for one micro-kernel shape, `MR × NR` registers of
@@ -444,9 +454,8 @@ struct Corner {
     cols: usize,
 }
 
-/// Runs `tile` and stores (or, when `accumulate`, adds) its valid part in
-/// c, whose rows are `ldc` apart: a full tile straight into c, an edge
-/// tile through a buffer.
+/// Runs `tile` and stores (or, when `accumulate`, adds) the part of it
+/// inside c, whose rows are `ldc` apart.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn write_tile<const MR: usize, const NR: usize>(
@@ -460,30 +469,14 @@ fn write_tile<const MR: usize, const NR: usize>(
     accumulate: bool,
 ) {
     let Corner { start, rows, cols } = at;
-    if rows == MR && cols == NR {
-        let out = TileOut {
-            c: &mut c[start..start + (MR - 1) * ldc + NR],
-            ldc,
-            accumulate,
-        };
-        tile(a, b, steps, out);
-    } else {
-        let mut buffer = [[0.0; NR]; MR];
-        let out = TileOut {
-            c: buffer.as_flattened_mut(),
-            ldc: NR,
-            accumulate: false,
-        };
-        tile(a, b, steps, out);
-        for (r, tile_row) in buffer.iter().enumerate().take(rows) {
-            let c_row = &mut c[start + r * ldc..start + r * ldc + cols];
-            if accumulate {
-                c_row.iter_mut().zip(tile_row).for_each(|(c, t)| *c += t);
-            } else {
-                c_row.copy_from_slice(&tile_row[..cols]);
-            }
-        }
-    }
+    let out = TileOut {
+        c: &mut c[start..start + (rows - 1) * ldc + cols],
+        ldc,
+        rows,
+        cols,
+        accumulate,
+    };
+    tile(a, b, steps, out);
 }
 
 #[cfg(test)]

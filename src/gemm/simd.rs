@@ -170,8 +170,8 @@ unsafe fn with_avx2_fma<K: Kernel>(kernel: K) -> K::Output {
 #[inline(never)]
 unsafe fn tile_avx512(a: APanel<'_>, b: BPanel<'_>, steps: usize, out: TileOut<'_>) {
     use std::arch::x86_64::{
-        _mm512_add_pd, _mm512_fmadd_pd, _mm512_loadu_pd, _mm512_set1_pd, _mm512_setzero_pd,
-        _mm512_storeu_pd,
+        _mm512_add_pd, _mm512_fmadd_pd, _mm512_loadu_pd, _mm512_mask_storeu_pd,
+        _mm512_maskz_loadu_pd, _mm512_set1_pd, _mm512_setzero_pd, _mm512_storeu_pd,
     };
     let mut acc = [_mm512_setzero_pd(); 16];
     if steps > 0 {
@@ -195,18 +195,41 @@ unsafe fn tile_avx512(a: APanel<'_>, b: BPanel<'_>, steps: usize, out: TileOut<'
             }
         }
     }
-    for (r, acc) in acc.chunks_exact(2).enumerate() {
-        let row = &mut out.c[r * out.ldc..r * out.ldc + 16];
-        // SAFETY: `row` holds 16 values, so both 8-value loads and stores
-        // are in bounds.
-        unsafe {
-            let (mut lo, mut hi) = (acc[0], acc[1]);
-            if out.accumulate {
-                lo = _mm512_add_pd(lo, _mm512_loadu_pd(row.as_ptr()));
-                hi = _mm512_add_pd(hi, _mm512_loadu_pd(row.as_ptr().add(8)));
+    if out.cols == 16 {
+        for (r, acc) in acc.chunks_exact(2).enumerate().take(out.rows) {
+            let row = &mut out.c[r * out.ldc..r * out.ldc + 16];
+            // SAFETY: `row` holds 16 values, so both 8-value loads and
+            // stores are in bounds.
+            unsafe {
+                let (mut lo, mut hi) = (acc[0], acc[1]);
+                if out.accumulate {
+                    lo = _mm512_add_pd(lo, _mm512_loadu_pd(row.as_ptr()));
+                    hi = _mm512_add_pd(hi, _mm512_loadu_pd(row.as_ptr().add(8)));
+                }
+                _mm512_storeu_pd(row.as_mut_ptr(), lo);
+                _mm512_storeu_pd(row.as_mut_ptr().add(8), hi);
             }
-            _mm512_storeu_pd(row.as_mut_ptr(), lo);
-            _mm512_storeu_pd(row.as_mut_ptr().add(8), hi);
+        }
+    } else {
+        // An edge tile: only the first `cols` lanes of each row are c's.
+        let cols = out.cols;
+        let lanes = |n: usize| -> u8 { ((1u16 << n.min(8)) - 1) as u8 };
+        for (r, acc) in acc.chunks_exact(2).enumerate().take(out.rows) {
+            let row = &mut out.c[r * out.ldc..r * out.ldc + cols];
+            for (half, &acc) in acc.iter().enumerate().take(cols.div_ceil(8)) {
+                let part = &mut row[8 * half..];
+                let mask = lanes(part.len());
+                // SAFETY: the mask enables only the lanes below
+                // `part.len()`, so the masked load and store touch only
+                // `part`.
+                unsafe {
+                    let mut v = acc;
+                    if out.accumulate {
+                        v = _mm512_add_pd(v, _mm512_maskz_loadu_pd(mask, part.as_ptr()));
+                    }
+                    _mm512_mask_storeu_pd(part.as_mut_ptr(), mask, v);
+                }
+            }
         }
     }
 }
@@ -247,19 +270,29 @@ unsafe fn tile_avx2_fma(a: APanel<'_>, b: BPanel<'_>, steps: usize, out: TileOut
             }
         }
     }
-    for (r, acc) in acc.chunks_exact(2).enumerate() {
-        let row = &mut out.c[r * out.ldc..r * out.ldc + 8];
+    let mut edge = [[0.0; 8]; 6];
+    for (r, acc) in acc.chunks_exact(2).enumerate().take(out.rows) {
+        // A full row of c, or else the row of the edge buffer.
+        let full = out.cols == 8;
+        let row = if full {
+            &mut out.c[r * out.ldc..r * out.ldc + 8]
+        } else {
+            &mut edge[r][..]
+        };
         // SAFETY: `row` holds 8 values, so both 4-value loads and stores
         // are in bounds.
         unsafe {
             let (mut lo, mut hi) = (acc[0], acc[1]);
-            if out.accumulate {
+            if out.accumulate && full {
                 lo = _mm256_add_pd(lo, _mm256_loadu_pd(row.as_ptr()));
                 hi = _mm256_add_pd(hi, _mm256_loadu_pd(row.as_ptr().add(4)));
             }
             _mm256_storeu_pd(row.as_mut_ptr(), lo);
             _mm256_storeu_pd(row.as_mut_ptr().add(4), hi);
         }
+    }
+    if out.cols < 8 {
+        out.write_rows(&edge);
     }
 }
 
