@@ -20,7 +20,7 @@ use std::sync::OnceLock;
 use crate::activation::Activate;
 use crate::cost::half_squared_error;
 use crate::error::Error;
-use crate::gemm::{self, Isa, Kernel, Layout};
+use crate::gemm::{self, Finish, Isa, Kernel, Layout};
 use crate::matrix::{Matrix, all_finite};
 use crate::network::{Gradients, TwoLayerNet};
 use crate::tiny::{self, TinyPass};
@@ -480,6 +480,7 @@ impl TwoLayerNet {
             .zip(s.y)
             .fold(0.0, |sum, (&f, &y)| sum + half_squared_error(y, f));
 
+        let finite;
         if o == 1 {
             // One output: W(2) is a column, δ(3) one value per example, and
             // both δ(2) and this shard's a(2)ᵀ·δ(3) come from one pass over
@@ -501,6 +502,7 @@ impl TwoLayerNet {
                     *g = I::madd(a, d, *g);
                 }
             }
+            finite = all_finite(s.delta2);
         } else {
             // ∂J/∂W(2) = a(2)ᵀ·δ(3), this shard's share of the sum
             gemm::multiply(
@@ -512,8 +514,13 @@ impl TwoLayerNet {
                 s.dj_dw2,
                 s.scratch,
             );
-            // δ(2) = δ(3)·W(2)ᵀ ⊙ f′(z(2))
-            gemm::multiply(
+            // δ(2) = δ(3)·W(2)ᵀ ⊙ f′(z(2)), scaled and checked block by
+            // block as the product finishes them.
+            let mut scale = ScaleParts {
+                by: s.fp2,
+                finite: true,
+            };
+            gemm::multiply_then(
                 isa,
                 Layout::ABt,
                 (n, o, h),
@@ -521,12 +528,11 @@ impl TwoLayerNet {
                 w2,
                 s.delta2,
                 s.scratch,
+                &mut scale,
             );
-            for (d, fp) in s.delta2.iter_mut().zip(s.fp2.iter()) {
-                *d *= fp;
-            }
+            finite = scale.finite;
         }
-        if !all_finite(s.delta2) {
+        if !finite {
             return Err(Error::Overflow { what: "δ(2)" });
         }
 
@@ -557,6 +563,22 @@ impl Kernel for ShardPass<'_> {
     #[inline(always)]
     fn run<I: Isa>(self, isa: I) -> Result<f64, Error> {
         self.net.shard_pass(isa, self.shard)
+    }
+}
+
+/// Multiplies each finished part of a product by the values at the same
+/// place in `by`, and notes whether all it gave is finite.
+struct ScaleParts<'a> {
+    by: &'a [f64],
+    finite: bool,
+}
+
+impl Finish for ScaleParts<'_> {
+    #[inline(always)]
+    fn part(&mut self, at: usize, part: &mut [f64]) {
+        let by = &self.by[at..at + part.len()];
+        part.iter_mut().zip(by).for_each(|(v, s)| *v *= s);
+        self.finite &= all_finite(part);
     }
 }
 

@@ -111,8 +111,41 @@ pub(crate) fn multiply<I: Isa>(
     c: &mut [f64],
     scratch: &mut Vec<f64>,
 ) {
+    multiply_then(isa, layout, dims, a, b, c, scratch, &mut ());
+}
+
+/// [`multiply`], then `finish.part(at, part)` on each part of c as soon as
+/// it holds its final values, while it is still in cache: `part` is
+/// `c[at..at + part.len()]`, whole rows of c or a run of one row, and the
+/// parts cover c once.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(crate) fn multiply_then<I: Isa>(
+    isa: I,
+    layout: Layout,
+    dims: (usize, usize, usize),
+    a: &[f64],
+    b: &[f64],
+    c: &mut [f64],
+    scratch: &mut Vec<f64>,
+    finish: &mut impl Finish,
+) {
     let (a, b) = layout.views(dims, a, b);
-    gemm(isa, dims, a, b, c, scratch);
+    gemm(isa, dims, a, b, c, scratch, finish);
+}
+
+/// What [`multiply_then`] does with each part of c as soon as it is final.
+pub(crate) trait Finish {
+    /// Called once per part: `part` is `c[at..at + part.len()]`. Must be
+    /// `#[inline(always)]`, so that it is compiled for the instruction set
+    /// of the product that calls it.
+    fn part(&mut self, at: usize, part: &mut [f64]);
+}
+
+/// Nothing to do.
+impl Finish for () {
+    #[inline(always)]
+    fn part(&mut self, _: usize, _: &mut [f64]) {}
 }
 
 /// c ← a·b by `I`'s kernels.
@@ -124,13 +157,15 @@ pub(crate) fn gemm<I: Isa>(
     b: View<'_>,
     c: &mut [f64],
     scratch: &mut Vec<f64>,
+    finish: &mut impl Finish,
 ) {
     debug_assert_eq!(c.len(), m * n);
     if m == 0 || n == 0 || k == 0 {
         c.fill(0.0);
+        finish.part(0, c);
         return;
     }
-    isa.product(Problem { m, k, n, a, b }, c, scratch);
+    isa.product(Problem { m, k, n, a, b }, c, scratch, finish);
 }
 
 /// One product as a [`Kernel`], for callers outside any other kernel.
@@ -146,7 +181,14 @@ impl Kernel for Product<'_> {
     type Output = ();
     #[inline(always)]
     fn run<I: Isa>(self, isa: I) {
-        gemm(isa, self.dims, self.a, self.b, self.c, self.scratch)
+        let Product {
+            dims,
+            a,
+            b,
+            c,
+            scratch,
+        } = self;
+        gemm(isa, dims, a, b, c, scratch, &mut ())
     }
 }
 
@@ -217,6 +259,7 @@ fn product<const MR: usize, const NR: usize, const FMA: bool>(
     c: &mut [f64],
     scratch: &mut Vec<f64>,
     tile: impl Fn(APanel<'_>, BPanel<'_>, usize, TileOut<'_>),
+    finish: &mut impl Finish,
 ) {
     let work = p.m * p.k * p.n;
     let form = match direct::Form::of(&p) {
@@ -227,8 +270,9 @@ fn product<const MR: usize, const NR: usize, const FMA: bool>(
     if work <= DIRECT_TINY || (work <= DIRECT_MAX && form != direct::Form::General) {
         c.fill(0.0);
         direct::product::<FMA>(p, form, c);
+        finish.part(0, c);
     } else {
-        blocked::<MR, NR>(p, c, scratch, tile);
+        blocked::<MR, NR>(p, c, scratch, tile, finish);
     }
 }
 
@@ -304,10 +348,13 @@ fn blocked<const MR: usize, const NR: usize>(
     c: &mut [f64],
     scratch: &mut Vec<f64>,
     tile: impl Fn(APanel<'_>, BPanel<'_>, usize, TileOut<'_>),
+    finish: &mut impl Finish,
 ) {
     let Problem { m, k, n, a, b } = p;
     if m <= MC && k <= KC && n <= NC {
-        return one_block::<MR, NR>(p, c, scratch, tile);
+        one_block::<MR, NR>(p, c, scratch, tile);
+        finish.part(0, c);
+        return;
     }
     let kc_max = KC.min(k);
     let mc_max = MC.min(m).next_multiple_of(MR);
@@ -381,6 +428,16 @@ fn blocked<const MR: usize, const NR: usize>(
                             cols,
                         };
                         write_tile::<MR, NR>(&tile, a_panel, b_panel, kc, c, n, at, pc > 0);
+                    }
+                }
+                if pc + kc == k {
+                    // Rows ic..ic + mc of this block of columns are final.
+                    if nc == n {
+                        finish.part(ic * n, &mut c[ic * n..(ic + mc) * n]);
+                    } else {
+                        for r in ic..ic + mc {
+                            finish.part(r * n + jc, &mut c[r * n + jc..r * n + jc + nc]);
+                        }
                     }
                 }
             }
@@ -561,6 +618,83 @@ mod tests {
             let mut c = vec![0.0; m * n];
             product_on(path, (m, k, n), View::of(&a, k), View::of(&b, n), &mut c);
             assert!(close(&c, &want, k), "{path:?}");
+        }
+    }
+
+    /// Records each part `multiply_then` finishes, as it is when finished.
+    struct Record(Vec<(usize, Vec<f64>)>);
+
+    impl Finish for Record {
+        fn part(&mut self, at: usize, part: &mut [f64]) {
+            self.0.push((at, part.to_vec()));
+        }
+    }
+
+    struct Then<'a> {
+        dims: (usize, usize, usize),
+        a: &'a [f64],
+        b: &'a [f64],
+        c: &'a mut [f64],
+        record: &'a mut Record,
+    }
+
+    impl Kernel for Then<'_> {
+        type Output = ();
+        #[inline(always)]
+        fn run<I: Isa>(self, isa: I) {
+            let scratch = &mut Vec::new();
+            multiply_then(
+                isa,
+                Layout::AB,
+                self.dims,
+                self.a,
+                self.b,
+                self.c,
+                scratch,
+                self.record,
+            );
+        }
+    }
+
+    /// The finished parts cover c exactly once and already hold the final
+    /// values: direct loops, a single block, blocked rows and, past NC
+    /// columns, runs of rows.
+    #[test]
+    fn finished_parts_cover_c_once_with_final_values() {
+        for (m, k, n) in [
+            (3, 4, 5),
+            (40, 30, 20),
+            (2 * MC + 5, KC + 3, 37),
+            (3, 300, NC + 37),
+            (MC + 1, 20, 200),
+        ] {
+            let a: Vec<f64> = (0..m * k)
+                .map(|v| ((v * 7) % 13) as f64 / 13.0 - 0.5)
+                .collect();
+            let b: Vec<f64> = (0..k * n)
+                .map(|v| ((v * 5) % 11) as f64 / 11.0 - 0.5)
+                .collect();
+            for path in Path::available() {
+                let mut c = vec![f64::NAN; m * n];
+                let mut record = Record(Vec::new());
+                let (a, b) = (&a[..], &b[..]);
+                dispatch(
+                    path,
+                    Then {
+                        dims: (m, k, n),
+                        a,
+                        b,
+                        c: &mut c,
+                        record: &mut record,
+                    },
+                );
+                let mut seen = vec![0; m * n];
+                for (at, part) in &record.0 {
+                    assert_eq!(&c[*at..at + part.len()], &part[..], "{path:?} {m}×{k}×{n}");
+                    seen[*at..at + part.len()].iter_mut().for_each(|s| *s += 1);
+                }
+                assert!(seen.iter().all(|&s| s == 1), "{path:?} {m}×{k}×{n}");
+            }
         }
     }
 

@@ -12,7 +12,7 @@
 
 use std::sync::OnceLock;
 
-use super::{APanel, BPanel, Problem, TileOut, product, tile_portable};
+use super::{APanel, BPanel, Finish, Problem, TileOut, product, tile_portable};
 
 /// An instruction set the crate's kernels can run on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,8 +72,14 @@ pub(crate) trait Isa: Copy {
             crate::exp::madd::<false>(a, b, c)
         }
     }
-    /// Accumulates a·b into c.
-    fn product(self, p: Problem<'_>, c: &mut [f64], scratch: &mut Vec<f64>);
+    /// c ← a·b, handing each finished part of c to `finish`.
+    fn product(
+        self,
+        p: Problem<'_>,
+        c: &mut [f64],
+        scratch: &mut Vec<f64>,
+        finish: &mut impl Finish,
+    );
 }
 
 /// The baseline: a 4 × 4 tile, separate multiply and add.
@@ -89,32 +95,58 @@ pub(crate) struct Avx512(());
 impl Isa for Portable {
     const FMA: bool = false;
     #[inline(always)]
-    fn product(self, p: Problem<'_>, c: &mut [f64], scratch: &mut Vec<f64>) {
-        product::<4, 4, false>(p, c, scratch, tile_portable::<4, 4, false>)
+    fn product(
+        self,
+        p: Problem<'_>,
+        c: &mut [f64],
+        scratch: &mut Vec<f64>,
+        finish: &mut impl Finish,
+    ) {
+        product::<4, 4, false>(p, c, scratch, tile_portable::<4, 4, false>, finish)
     }
 }
 
 impl Isa for Avx2Fma {
     const FMA: bool = true;
     #[inline(always)]
-    fn product(self, p: Problem<'_>, c: &mut [f64], scratch: &mut Vec<f64>) {
+    fn product(
+        self,
+        p: Problem<'_>,
+        c: &mut [f64],
+        scratch: &mut Vec<f64>,
+        finish: &mut impl Finish,
+    ) {
         // SAFETY: an `Avx2Fma` value exists only after `dispatch` checked for
         // AVX2 and FMA.
-        product::<6, 8, true>(p, c, scratch, |a, b, steps, out| unsafe {
-            tile_avx2_fma(a, b, steps, out)
-        })
+        product::<6, 8, true>(
+            p,
+            c,
+            scratch,
+            |a, b, steps, out| unsafe { tile_avx2_fma(a, b, steps, out) },
+            finish,
+        )
     }
 }
 
 impl Isa for Avx512 {
     const FMA: bool = true;
     #[inline(always)]
-    fn product(self, p: Problem<'_>, c: &mut [f64], scratch: &mut Vec<f64>) {
+    fn product(
+        self,
+        p: Problem<'_>,
+        c: &mut [f64],
+        scratch: &mut Vec<f64>,
+        finish: &mut impl Finish,
+    ) {
         // SAFETY: an `Avx512` value exists only after `dispatch` checked for
         // AVX-512F and FMA.
-        product::<8, 16, true>(p, c, scratch, |a, b, steps, out| unsafe {
-            tile_avx512(a, b, steps, out)
-        })
+        product::<8, 16, true>(
+            p,
+            c,
+            scratch,
+            |a, b, steps, out| unsafe { tile_avx512(a, b, steps, out) },
+            finish,
+        )
     }
 }
 
