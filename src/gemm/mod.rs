@@ -19,11 +19,19 @@
 //!         micro-kernel: an MR × NR tile of c in registers, KC rank-1 updates
 //! ```
 //!
-//! Packing makes every read of the micro-kernel contiguous whatever the
-//! strides, and pads the edges with zeros so the kernel never branches. The
-//! micro-kernel is one generic body ([`kernel`]) compiled three times: for
-//! AVX-512, for AVX2 with FMA, and for the target's baseline, chosen at run
-//! time by CPU-feature detection ([`simd`], the crate's only `unsafe` code).
+//! Packing makes the micro-kernel's reads contiguous whatever the strides,
+//! and pads edge panels with zeros so the kernel never branches inside its
+//! loop. It pays only when a packed panel is read many times, so a block
+//! that would be read once (a product that is one block, a block of b one
+//! panel wide) or whose panels are short (at most `SHORT_K` steps) is read
+//! in place, and only its edge panels are packed. The micro-kernel reads
+//! its panels through strides and writes its tile straight into c. It comes
+//! in three forms chosen at run time by CPU-feature detection: AVX-512 and
+//! AVX2 with FMA, written with intrinsics in [`simd`] (the crate's only
+//! `unsafe` code), and the portable generic [`kernel`].
+//!
+//! Products of at most `DIRECT_TINY` multiply-adds, and thin ones up to
+//! `DIRECT_MAX`, skip all this for plain loops ([`direct`]).
 //!
 //! [`Matrix::dot`]: crate::Matrix::dot
 //! [`Matrix::tr_dot`]: crate::Matrix::tr_dot
