@@ -202,10 +202,17 @@ unsafe fn with_avx2_fma<K: Kernel>(kernel: K) -> K::Output {
 #[inline(never)]
 unsafe fn tile_avx512(a: APanel<'_>, b: BPanel<'_>, steps: usize, out: TileOut<'_>) {
     use std::arch::x86_64::{
-        _mm512_add_pd, _mm512_fmadd_pd, _mm512_loadu_pd, _mm512_mask_storeu_pd,
-        _mm512_maskz_loadu_pd, _mm512_set1_pd, _mm512_setzero_pd, _mm512_storeu_pd,
+        _MM_HINT_T0, _mm_prefetch, _mm512_add_pd, _mm512_fmadd_pd, _mm512_loadu_pd,
+        _mm512_mask_storeu_pd, _mm512_maskz_loadu_pd, _mm512_set1_pd, _mm512_setzero_pd,
+        _mm512_storeu_pd,
     };
     let mut acc = [_mm512_setzero_pd(); 16];
+    // Ask for the rows of c now, so they arrive while the tile is computed.
+    for r in 0..out.rows {
+        let row = &out.c[r * out.ldc..];
+        _mm_prefetch::<_MM_HINT_T0>(row.as_ptr().cast());
+        _mm_prefetch::<_MM_HINT_T0>(row.as_ptr().wrapping_add(8).cast());
+    }
     if steps > 0 {
         assert!(
             7 * a.rs + (steps - 1) * a.cs < a.data.len() && (steps - 1) * b.rs + 16 <= b.data.len(),
