@@ -9,7 +9,7 @@
 //! bits of [`TwoLayerNet::cost`](crate::TwoLayerNet::cost).
 
 use crate::activation::activate;
-use crate::cost::half_squared_error;
+use crate::cost::output_errors;
 use crate::error::Error;
 use crate::exp::madd;
 use crate::gemm::DIRECT_TINY;
@@ -71,11 +71,7 @@ impl TinyPass<'_> {
         if !activate::<FMA>(y_hat, delta3) {
             return Err(Error::Overflow { what: "z(3)" });
         }
-        let mut half_sse = 0.0;
-        for ((delta3, &f), &y) in delta3.iter_mut().zip(&*y_hat).zip(y) {
-            *delta3 *= f - y;
-            half_sse += half_squared_error(y, f);
-        }
+        let half_sse = output_errors(y, y_hat, delta3);
 
         // ∂J/∂W(2) = a(2)ᵀ·δ(3)
         transposed_product::<FMA>(a2, delta3, h, o, dj_dw2);

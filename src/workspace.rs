@@ -18,7 +18,7 @@ use std::num::NonZeroUsize;
 use std::sync::OnceLock;
 
 use crate::activation::Activate;
-use crate::cost::half_squared_error;
+use crate::cost::output_errors;
 use crate::error::Error;
 use crate::gemm::{self, Finish, Isa, Kernel, Layout};
 use crate::matrix::{Matrix, all_finite};
@@ -471,14 +471,7 @@ impl TwoLayerNet {
         if !Activate(s.y_hat, s.delta3).run(isa) {
             return Err(Error::Overflow { what: "z(3)" });
         }
-        for ((delta3, &f), &y) in s.delta3.iter_mut().zip(&*s.y_hat).zip(s.y) {
-            *delta3 *= f - y;
-        }
-        let half_sse = s
-            .y_hat
-            .iter()
-            .zip(s.y)
-            .fold(0.0, |sum, (&f, &y)| sum + half_squared_error(y, f));
+        let half_sse = output_errors(s.y, s.y_hat, s.delta3);
 
         let finite;
         if o == 1 {

@@ -87,16 +87,9 @@ pub(super) fn product<const FMA: bool>(p: Problem<'_>, form: Form, c: &mut [f64]
     }
 }
 
-/// y ← α·x + y, eight values at a time (one AVX-512 register), which keeps
-/// the set-up cost of a short row low.
 #[inline(always)]
 fn axpy<const FMA: bool>(alpha: f64, x: &[f64], y: &mut [f64]) {
-    let (y8, y_rest) = y.as_chunks_mut::<8>();
-    let (x8, x_rest) = x.as_chunks::<8>();
-    for (y, x) in y8.iter_mut().zip(x8) {
-        *y = std::array::from_fn(|l| madd::<FMA>(alpha, x[l], y[l]));
-    }
-    for (y, &x) in y_rest.iter_mut().zip(x_rest) {
+    for (y, &x) in y.iter_mut().zip(x) {
         *y = madd::<FMA>(alpha, x, *y);
     }
 }

@@ -26,7 +26,8 @@ pub(super) fn panels_of_a<const MR: usize>(
 }
 
 /// Rows pc..pc+kc and columns jc..jc+nc of b, as NR-wide panels: panel r
-/// holds, for each p, the NR values b(pc + p, jc + r·NR + j).
+/// holds, for each p, the NR values b(pc + p, jc + r·NR + j). These are
+/// the NR-tall panels of bᵀ, packed as a's are.
 #[inline(always)]
 pub(super) fn panels_of_b<const NR: usize>(
     b: View<'_>,
@@ -36,21 +37,12 @@ pub(super) fn panels_of_b<const NR: usize>(
     nc: usize,
     out: &mut [f64],
 ) {
-    // bᵀ's columns are b's rows: the same packing as a's, of the transpose.
     let bt = View {
         data: b.data,
         row_stride: b.col_stride,
         col_stride: b.row_stride,
     };
-    for (r, panel) in out
-        .chunks_exact_mut(NR * kc)
-        .take(nc.div_ceil(NR))
-        .enumerate()
-    {
-        let j0 = jc + r * NR;
-        let cols = NR.min(jc + nc - j0);
-        panel_of::<NR>(bt, (j0, pc), cols, kc, panel);
-    }
+    panels_of_a::<NR>(bt, jc, pc, nc, kc, out);
 }
 
 /// One W-wide panel of `v`: for each p in 0..kc, the W values
