@@ -68,7 +68,7 @@ impl Cost {
         w1: &Matrix,
         w2: &Matrix,
     ) -> Result<f64, Error> {
-        let half_sse = half_sse(y.as_slice(), y_hat.as_slice());
+        let half_sse = half_sse(0.0, y.as_slice(), y_hat.as_slice());
         self.value_from_half_sse(half_sse, y.rows(), w1, w2)
     }
 
@@ -131,21 +131,23 @@ pub(crate) fn half_squared_error(y: f64, y_hat: f64) -> f64 {
     0.5 * (y - y_hat) * (y - y_hat)
 }
 
-/// ½ Σ (y − ŷ)², summed in order: the one sum behind every J, so that the
-/// fast path and [`Cost::value`] give the same bits.
-fn half_sse(y: &[f64], y_hat: &[f64]) -> f64 {
+/// ½ Σ (y − ŷ)², summed in order onto `sum`: the one sum behind every J,
+/// so that the fast path, row block after row block, and [`Cost::value`]
+/// give the same bits.
+fn half_sse(sum: f64, y: &[f64], y_hat: &[f64]) -> f64 {
     y.iter()
         .zip(y_hat)
-        .fold(0.0, |sum, (&y, &f)| sum + half_squared_error(y, f))
+        .fold(sum, |sum, (&y, &f)| sum + half_squared_error(y, f))
 }
 
 /// The output layer's error terms: `delta3` holds f′(z(3)) on entry and
-/// δ(3) = −(y − ŷ) ⊙ f′(z(3)) on return. Returns ½ Σ (y − ŷ)².
-pub(crate) fn output_errors(y: &[f64], y_hat: &[f64], delta3: &mut [f64]) -> f64 {
+/// δ(3) = −(y − ŷ) ⊙ f′(z(3)) on return. Returns `sum` + ½ Σ (y − ŷ)²,
+/// added in order.
+pub(crate) fn output_errors(sum: f64, y: &[f64], y_hat: &[f64], delta3: &mut [f64]) -> f64 {
     for ((delta3, &f), &y) in delta3.iter_mut().zip(y_hat).zip(y) {
         *delta3 *= f - y;
     }
-    half_sse(y, y_hat)
+    half_sse(sum, y, y_hat)
 }
 
 #[cfg(test)]

@@ -71,7 +71,7 @@ impl TinyPass<'_> {
         if !activate::<FMA>(y_hat, delta3) {
             return Err(Error::Overflow { what: "z(3)" });
         }
-        let half_sse = output_errors(y, y_hat, delta3);
+        let half_sse = output_errors(0.0, y, y_hat, delta3);
 
         // ∂J/∂W(2) = a(2)ᵀ·δ(3)
         transposed_product::<FMA>(a2, delta3, h, o, dj_dw2);

@@ -12,6 +12,11 @@
 //! computes its shard's sums, and the sums are added in shard order. The
 //! result therefore depends only on the batch and the thread count, never
 //! on timing.
+//!
+//! For the same reason a shard need not hold all its rows' terms at once:
+//! it runs them through the whole pass a block of rows at a time (a few
+//! MiB of terms, so they come back from cache rather than memory), and each
+//! block adds its share to the shard's sums.
 
 use std::cell::RefCell;
 use std::num::NonZeroUsize;
@@ -57,6 +62,8 @@ use crate::tiny::{self, TinyPass};
 pub struct Workspace {
     /// `None`: chosen per call from the problem's size.
     threads: Option<NonZeroUsize>,
+    /// The budget for one block of rows: [`BLOCK_BYTES`] but in tests.
+    block_bytes: usize,
     /// z(2) = X·W(1), then a(2) = f(z(2)) in place; N × hidden.
     a2: Vec<f64>,
     /// f′(z(2)); N × hidden.
@@ -87,6 +94,28 @@ pub const PARALLEL_WORK: usize = 1 << 21;
 /// Fewest rows worth a shard of their own.
 const MIN_SHARD_ROWS: usize = 64;
 
+/// A shard runs its rows through the whole pass a block at a time, sized
+/// so that one block's per-example terms (its rows of X, a(2), f′(z(2)),
+/// δ(2), ŷ and δ(3)) take at most about this many bytes: each term is then
+/// read back from cache rather than from memory, and the buffers stay that
+/// small however large the batch.
+const BLOCK_BYTES: usize = 4 << 20;
+
+/// Rows per block for a shard of `rows` examples through a network of
+/// sizes (i, h, o): all of them unless a block of `bytes` is smaller and
+/// large enough that both forward products still take the blocked kernel,
+/// whose sums along a row of z do not depend on how many rows it is given
+/// (so ŷ, and J, have the same bits either way).
+fn block_rows(rows: usize, (i, h, o): (usize, usize, usize), bytes: usize) -> usize {
+    let block = (bytes / (8 * (i + 3 * h + 3 * o))) / 64 * 64;
+    let blocked_kernel = |k: usize, n: usize| block * k * n > gemm::DIRECT_MAX;
+    if block < rows && blocked_kernel(i, h) && blocked_kernel(h, o) {
+        block
+    } else {
+        rows
+    }
+}
+
 impl Default for Workspace {
     fn default() -> Self {
         Self::new()
@@ -106,6 +135,7 @@ impl Workspace {
     pub fn new() -> Self {
         Workspace {
             threads: None,
+            block_bytes: BLOCK_BYTES,
             a2: Vec::new(),
             fp2: Vec::new(),
             y_hat: Vec::new(),
@@ -194,15 +224,16 @@ impl Workspace {
         wanted.min(n.div_ceil(MIN_SHARD_ROWS)).max(1)
     }
 
-    /// Sizes every buffer for a batch of `n` examples through a network of
-    /// sizes (i, h, o) in `shards` shards, reusing capacity.
-    fn fit(&mut self, n: usize, (i, h, o): (usize, usize, usize), shards: usize) {
+    /// Sizes every buffer for `shards` shards that each take `block` rows
+    /// at a time through a network of sizes (i, h, o), reusing capacity.
+    fn fit(&mut self, block: usize, (i, h, o): (usize, usize, usize), shards: usize) {
+        let rows = shards * block;
         for (buf, len) in [
-            (&mut self.a2, n * h),
-            (&mut self.fp2, n * h),
-            (&mut self.y_hat, n * o),
-            (&mut self.delta3, n * o),
-            (&mut self.delta2, n * h),
+            (&mut self.a2, rows * h),
+            (&mut self.fp2, rows * h),
+            (&mut self.y_hat, rows * o),
+            (&mut self.delta3, rows * o),
+            (&mut self.delta2, rows * h),
             (&mut self.partials, (shards - 1) * (i * h + h * o)),
         ] {
             buf.resize(len, 0.0);
@@ -226,10 +257,12 @@ fn available_cores() -> usize {
     *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, NonZeroUsize::get))
 }
 
-/// One shard's rows of every per-example buffer, its gradient sums and its
-/// scratch.
+/// One shard's rows of X and y, its block of every per-example buffer, its
+/// gradient sums and its scratch.
 struct Shard<'a> {
     rows: usize,
+    /// Rows per block: the per-example buffers hold this many.
+    block: usize,
     x: &'a [f64],
     y: &'a [f64],
     a2: &'a mut [f64],
@@ -312,8 +345,9 @@ impl TwoLayerNet {
         let n = x.rows();
         let sizes @ (i, h, o) = (self.input_size(), self.hidden_size(), self.output_size());
         let shards = ws.shards(n, n * h * (i + o));
+        let block = block_rows(n.div_ceil(shards), sizes, ws.block_bytes);
         let path = gemm::Path::best();
-        ws.fit(n, sizes, shards);
+        ws.fit(block, sizes, shards);
         if shards == 1 && tiny::fits(n, sizes) {
             let half_sse = gemm::dispatch(
                 path,
@@ -374,13 +408,14 @@ impl TwoLayerNet {
                 let (dj_dw1, dj_dw2) = sums.next()?;
                 Some(Shard {
                     rows,
+                    block,
                     x: take(&mut x, rows * i),
                     y: take(&mut y, rows * o),
-                    a2: take_mut(&mut a2, rows * h),
-                    fp2: take_mut(&mut fp2, rows * h),
-                    y_hat: take_mut(&mut y_hat, rows * o),
-                    delta3: take_mut(&mut delta3, rows * o),
-                    delta2: take_mut(&mut delta2, rows * h),
+                    a2: take_mut(&mut a2, block * h),
+                    fp2: take_mut(&mut fp2, block * h),
+                    y_hat: take_mut(&mut y_hat, block * o),
+                    delta3: take_mut(&mut delta3, block * o),
+                    delta2: take_mut(&mut delta2, block * h),
                     dj_dw1,
                     dj_dw2,
                     scratch: scratch.next()?,
@@ -447,98 +482,113 @@ impl TwoLayerNet {
         check(dj_dw1, "dJ/dW(1)")
     }
 
-    /// One shard's forward and backward pass: its rows of every term, its
-    /// sums a(2)ᵀ·δ(3) and Xᵀ·δ(2), and its ½ Σ (y − ŷ)².
+    /// One shard's forward and backward pass, a block of rows at a time:
+    /// its rows of every term, its sums a(2)ᵀ·δ(3) and Xᵀ·δ(2) (the first
+    /// block stores them, the later ones add to them), and its
+    /// ½ Σ (y − ŷ)², added in row order.
     #[inline(always)]
     fn shard_pass<I: Isa>(&self, isa: I, s: Shard<'_>) -> Result<f64, Error> {
         let (w1, w2) = (self.w1().as_slice(), self.w2().as_slice());
-        let (n, i, h, o) = (
-            s.rows,
-            self.input_size(),
-            self.hidden_size(),
-            self.output_size(),
-        );
+        let (i, h, o) = (self.input_size(), self.hidden_size(), self.output_size());
+        let Shard {
+            rows,
+            block,
+            x,
+            y,
+            a2,
+            fp2,
+            y_hat,
+            delta3,
+            delta2,
+            dj_dw1,
+            dj_dw2,
+            scratch,
+        } = s;
+        let mut half_sse = 0.0;
+        for start in (0..rows).step_by(block) {
+            let n = block.min(rows - start);
+            let add = start > 0;
+            let x = &x[start * i..(start + n) * i];
+            let y = &y[start * o..(start + n) * o];
+            let (a2, fp2, delta2) = (&mut a2[..n * h], &mut fp2[..n * h], &mut delta2[..n * h]);
+            let (y_hat, delta3) = (&mut y_hat[..n * o], &mut delta3[..n * o]);
 
-        // z(2) = X·W(1); then a(2) = f(z(2)) and f′(z(2)) from one exponential.
-        gemm::multiply(isa, Layout::AB, (n, i, h), s.x, w1, s.a2, s.scratch);
-        if !Activate(s.a2, s.fp2).run(isa) {
-            return Err(Error::Overflow { what: "z(2)" });
-        }
-
-        // z(3) = a(2)·W(2); then ŷ = f(z(3)) with f′(z(3)) held in δ(3),
-        // which becomes −(y − ŷ) ⊙ f′(z(3)).
-        gemm::multiply(isa, Layout::AB, (n, h, o), s.a2, w2, s.y_hat, s.scratch);
-        if !Activate(s.y_hat, s.delta3).run(isa) {
-            return Err(Error::Overflow { what: "z(3)" });
-        }
-        let half_sse = output_errors(s.y, s.y_hat, s.delta3);
-
-        let finite;
-        if o == 1 {
-            // One output: W(2) is a column, δ(3) one value per example, and
-            // both δ(2) and this shard's a(2)ᵀ·δ(3) come from one pass over
-            // the rows, where products would each pay a set-up per row.
-            s.dj_dw2.fill(0.0);
-            for (((delta2, fp2), a2), &d) in s
-                .delta2
-                .chunks_exact_mut(h)
-                .zip(s.fp2.chunks_exact(h))
-                .zip(s.a2.chunks_exact(h))
-                .zip(&*s.delta3)
-            {
-                // δ(2) = δ(3)·W(2)ᵀ ⊙ f′(z(2))
-                for ((d2, &fp), &w) in delta2.iter_mut().zip(fp2).zip(w2) {
-                    *d2 = d * w * fp;
-                }
-                // ∂J/∂W(2) = a(2)ᵀ·δ(3)
-                for (g, &a) in s.dj_dw2.iter_mut().zip(a2) {
-                    *g = I::madd(a, d, *g);
-                }
+            // z(2) = X·W(1); then a(2) = f(z(2)) and f′(z(2)) from one
+            // exponential.
+            gemm::multiply(isa, Layout::AB, (n, i, h), x, w1, a2, scratch);
+            if !Activate(a2, fp2).run(isa) {
+                return Err(Error::Overflow { what: "z(2)" });
             }
-            finite = all_finite(s.delta2);
-        } else {
-            // ∂J/∂W(2) = a(2)ᵀ·δ(3), this shard's share of the sum
-            gemm::multiply(
-                isa,
-                Layout::AtB,
-                (h, n, o),
-                s.a2,
-                s.delta3,
-                s.dj_dw2,
-                s.scratch,
-            );
-            // δ(2) = δ(3)·W(2)ᵀ ⊙ f′(z(2)), scaled and checked block by
-            // block as the product finishes them.
-            let mut scale = ScaleParts {
-                by: s.fp2,
-                finite: true,
-            };
-            gemm::multiply_then(
-                isa,
-                Layout::ABt,
-                (n, o, h),
-                s.delta3,
-                w2,
-                s.delta2,
-                s.scratch,
-                &mut scale,
-            );
-            finite = scale.finite;
-        }
-        if !finite {
-            return Err(Error::Overflow { what: "δ(2)" });
-        }
 
-        // ∂J/∂W(1) = Xᵀ·δ(2), this shard's share of the sum
-        gemm::multiply(
-            isa,
-            Layout::AtB,
-            (i, n, h),
-            s.x,
-            s.delta2,
-            s.dj_dw1,
-            s.scratch,
-        );
+            // z(3) = a(2)·W(2); then ŷ = f(z(3)) with f′(z(3)) held in δ(3),
+            // which becomes −(y − ŷ) ⊙ f′(z(3)).
+            gemm::multiply(isa, Layout::AB, (n, h, o), a2, w2, y_hat, scratch);
+            if !Activate(y_hat, delta3).run(isa) {
+                return Err(Error::Overflow { what: "z(3)" });
+            }
+            half_sse = output_errors(half_sse, y, y_hat, delta3);
+
+            let finite;
+            if o == 1 {
+                // One output: W(2) is a column, δ(3) one value per example,
+                // and both δ(2) and a(2)ᵀ·δ(3) come from one pass over the
+                // rows, where products would each pay a set-up per row.
+                if !add {
+                    dj_dw2.fill(0.0);
+                }
+                for (((delta2, fp2), a2), &d) in delta2
+                    .chunks_exact_mut(h)
+                    .zip(fp2.chunks_exact(h))
+                    .zip(a2.chunks_exact(h))
+                    .zip(&*delta3)
+                {
+                    // δ(2) = δ(3)·W(2)ᵀ ⊙ f′(z(2))
+                    for ((d2, &fp), &w) in delta2.iter_mut().zip(fp2).zip(w2) {
+                        *d2 = d * w * fp;
+                    }
+                    // ∂J/∂W(2) = a(2)ᵀ·δ(3)
+                    for (g, &a) in dj_dw2.iter_mut().zip(a2) {
+                        *g = I::madd(a, d, *g);
+                    }
+                }
+                finite = all_finite(delta2);
+            } else {
+                // ∂J/∂W(2) = a(2)ᵀ·δ(3), this block's share of the sum
+                gemm::multiply_add(
+                    isa,
+                    add,
+                    Layout::AtB,
+                    (h, n, o),
+                    a2,
+                    delta3,
+                    dj_dw2,
+                    scratch,
+                );
+                // δ(2) = δ(3)·W(2)ᵀ ⊙ f′(z(2)), scaled and checked block by
+                // block as the product finishes them.
+                let mut scale = ScaleParts {
+                    by: fp2,
+                    finite: true,
+                };
+                gemm::multiply_then(
+                    isa,
+                    Layout::ABt,
+                    (n, o, h),
+                    delta3,
+                    w2,
+                    delta2,
+                    scratch,
+                    &mut scale,
+                );
+                finite = scale.finite;
+            }
+            if !finite {
+                return Err(Error::Overflow { what: "δ(2)" });
+            }
+
+            // ∂J/∂W(1) = Xᵀ·δ(2), this block's share of the sum
+            gemm::multiply_add(isa, add, Layout::AtB, (i, n, h), x, delta2, dj_dw1, scratch);
+        }
         Ok(half_sse)
     }
 }
@@ -629,6 +679,53 @@ mod tests {
             for (a, b) in g.to_vec().iter().zip(Gradients::from(t).to_vec()) {
                 assert!((a - b).abs() <= 1e-14 * b.abs().max(1.0));
             }
+        }
+    }
+
+    /// Batches taken a block of rows at a time, on one thread and on
+    /// three: the trace's gradients, J with the bits of `cost`, and the
+    /// same bits on every run.
+    #[test]
+    fn blocks_of_rows_sum_to_the_whole_batch() {
+        let (i, h, o) = (16, 64, 8);
+        // 8 · (16 + 3·64 + 3·8) bytes a row: 64-row blocks.
+        let bytes = 150_000;
+        assert_eq!(block_rows(1000, (i, h, o), bytes), 64);
+        // Too few rows, or a product too small for the blocked kernel.
+        assert_eq!(block_rows(64, (i, h, o), bytes), 64);
+        assert_eq!(block_rows(1000, (1, h, o), bytes), 1000);
+        assert_eq!(block_rows(1000, (i, 4, o), 1 << 20), 1000);
+        // One output: a block must be 257 rows or more for z(3)'s product;
+        // 8 · (16 + 3·64 + 3) bytes a row make 320-row blocks here.
+        let bytes_o1 = 320 * 8 * (i + 3 * h + 3);
+        assert_eq!(block_rows(1000, (i, h, 1), bytes_o1), 320);
+        assert_eq!(block_rows(1000, (i, h, 1), bytes), 1000);
+        for (n, o, threads, bytes) in [
+            (300, o, 1, bytes),
+            (64 * 5, o, 1, bytes),
+            (1000, 1, 1, bytes_o1),
+            (600, o, 3, bytes),
+        ] {
+            let net = TwoLayerNet::random(i, h, o, 7).unwrap();
+            let x = Matrix::randn(n, i, 8);
+            let y = Matrix::randn(n, o, 9).map(crate::sigmoid);
+            let mut ws = Workspace::with_threads(NonZeroUsize::new(threads).unwrap());
+            ws.block_bytes = bytes;
+            let (j, g) = net.cost_and_gradients_in(&x, &y, &mut ws).unwrap();
+            let g = g.to_vec();
+            assert!(ws.a2.len() < n * h, "buffers for blocks, not the batch");
+            // Sums of n terms taken in another grouping: equal to within
+            // rounding, measured against the largest gradient.
+            let want = Gradients::from(net.trace(&x, &y).unwrap()).to_vec();
+            let scale = want.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+            for (a, b) in g.iter().zip(&want) {
+                assert!((a - b).abs() <= 1e-12 * scale, "{a} vs {b}");
+            }
+            if threads == 1 {
+                assert_eq!(j, net.cost(&x, &y).unwrap());
+            }
+            let (j2, g2) = net.cost_and_gradients_in(&x, &y, &mut ws).unwrap();
+            assert_eq!((j2, g2.to_vec()), (j, g));
         }
     }
 }

@@ -45,7 +45,7 @@ impl Form {
 /// Accumulates a·b into c (m × n, row-major) in the given form.
 #[inline(always)]
 pub(super) fn product<const FMA: bool>(p: Problem<'_>, form: Form, c: &mut [f64]) {
-    let Problem { m, k, n, a, b } = p;
+    let Problem { m, k, n, a, b, .. } = p;
     match form {
         Form::RowAxpy => {
             for (i, c_row) in c.chunks_exact_mut(n).enumerate().take(m) {

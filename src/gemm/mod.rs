@@ -122,6 +122,25 @@ pub(crate) fn multiply<I: Isa>(
     multiply_then(isa, layout, dims, a, b, c, scratch, &mut ());
 }
 
+/// [`multiply`] if not `add`; if `add`, c += the product, added tile by
+/// tile as the kernels add the later blocks of k (a sum over several
+/// blocks of k's range, such as a gradient summed block by block).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(crate) fn multiply_add<I: Isa>(
+    isa: I,
+    add: bool,
+    layout: Layout,
+    dims: (usize, usize, usize),
+    a: &[f64],
+    b: &[f64],
+    c: &mut [f64],
+    scratch: &mut Vec<f64>,
+) {
+    let (a, b) = layout.views(dims, a, b);
+    gemm(isa, dims, a, b, add, c, scratch, &mut ());
+}
+
 /// [`multiply`], then `finish.part(at, part)` on each part of c as soon as
 /// it holds its final values, while it is still in cache: `part` is
 /// `c[at..at + part.len()]`, whole rows of c or a run of one row, and the
@@ -139,7 +158,7 @@ pub(crate) fn multiply_then<I: Isa>(
     finish: &mut impl Finish,
 ) {
     let (a, b) = layout.views(dims, a, b);
-    gemm(isa, dims, a, b, c, scratch, finish);
+    gemm(isa, dims, a, b, false, c, scratch, finish);
 }
 
 /// What [`multiply_then`] does with each part of c as soon as it is final.
@@ -156,24 +175,36 @@ impl Finish for () {
     fn part(&mut self, _: usize, _: &mut [f64]) {}
 }
 
-/// c ← a·b by `I`'s kernels.
+/// c ← a·b by `I`'s kernels, or c += a·b when `accumulate`.
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
 pub(crate) fn gemm<I: Isa>(
     isa: I,
     (m, k, n): (usize, usize, usize),
     a: View<'_>,
     b: View<'_>,
+    accumulate: bool,
     c: &mut [f64],
     scratch: &mut Vec<f64>,
     finish: &mut impl Finish,
 ) {
     debug_assert_eq!(c.len(), m * n);
     if m == 0 || n == 0 || k == 0 {
-        c.fill(0.0);
+        if !accumulate {
+            c.fill(0.0);
+        }
         finish.part(0, c);
         return;
     }
-    isa.product(Problem { m, k, n, a, b }, c, scratch, finish);
+    let p = Problem {
+        m,
+        k,
+        n,
+        a,
+        b,
+        accumulate,
+    };
+    isa.product(p, c, scratch, finish);
 }
 
 /// One product as a [`Kernel`], for callers outside any other kernel.
@@ -181,6 +212,8 @@ struct Product<'a> {
     dims: (usize, usize, usize),
     a: View<'a>,
     b: View<'a>,
+    /// c += a·b rather than c ← a·b.
+    add: bool,
     c: &'a mut [f64],
     scratch: &'a mut Vec<f64>,
 }
@@ -193,10 +226,11 @@ impl Kernel for Product<'_> {
             dims,
             a,
             b,
+            add,
             c,
             scratch,
         } = self;
-        gemm(isa, dims, a, b, c, scratch, &mut ())
+        gemm(isa, dims, a, b, add, c, scratch, &mut ())
     }
 }
 
@@ -209,6 +243,7 @@ fn product_on(path: Path, dims: (usize, usize, usize), a: View<'_>, b: View<'_>,
             dims,
             a,
             b,
+            add: false,
             c,
             scratch,
         },
@@ -237,6 +272,8 @@ pub(crate) struct Problem<'a> {
     pub n: usize,
     pub a: View<'a>,
     pub b: View<'a>,
+    /// Whether c gets a·b added to what it holds rather than stored.
+    pub accumulate: bool,
 }
 
 /// Rows of b (and columns of a) per packed block, and rows of a per block:
@@ -256,7 +293,7 @@ const SHORT_K: usize = 128;
 /// (the network's small-batch path relies on it).
 pub(crate) const DIRECT_TINY: usize = 512;
 /// Up to this many, a vectorising direct loop beats packing.
-const DIRECT_MAX: usize = 16 * 1024;
+pub(crate) const DIRECT_MAX: usize = 16 * 1024;
 
 /// The product for one instruction set: direct loops for small problems,
 /// the blocked algorithm with an `MR × NR` micro-kernel for the rest.
@@ -276,7 +313,9 @@ fn product<const MR: usize, const NR: usize, const FMA: bool>(
         form => form,
     };
     if work <= DIRECT_TINY || (work <= DIRECT_MAX && form != direct::Form::General) {
-        c.fill(0.0);
+        if !p.accumulate {
+            c.fill(0.0);
+        }
         direct::product::<FMA>(p, form, c);
         finish.part(0, c);
     } else {
@@ -358,7 +397,14 @@ fn blocked<const MR: usize, const NR: usize>(
     tile: impl Fn(APanel<'_>, BPanel<'_>, usize, TileOut<'_>),
     finish: &mut impl Finish,
 ) {
-    let Problem { m, k, n, a, b } = p;
+    let Problem {
+        m,
+        k,
+        n,
+        a,
+        b,
+        accumulate,
+    } = p;
     if m <= MC && k <= KC && n <= NC {
         one_block::<MR, NR>(p, c, scratch, tile);
         finish.part(0, c);
@@ -435,7 +481,16 @@ fn blocked<const MR: usize, const NR: usize>(
                             rows,
                             cols,
                         };
-                        write_tile::<MR, NR>(&tile, a_panel, b_panel, kc, c, n, at, pc > 0);
+                        write_tile::<MR, NR>(
+                            &tile,
+                            a_panel,
+                            b_panel,
+                            kc,
+                            c,
+                            n,
+                            at,
+                            accumulate || pc > 0,
+                        );
                     }
                 }
                 if pc + kc == k {
@@ -464,7 +519,14 @@ fn one_block<const MR: usize, const NR: usize>(
     scratch: &mut Vec<f64>,
     tile: impl Fn(APanel<'_>, BPanel<'_>, usize, TileOut<'_>),
 ) {
-    let Problem { m, k, n, a, b } = p;
+    let Problem {
+        m,
+        k,
+        n,
+        a,
+        b,
+        accumulate,
+    } = p;
     if scratch.len() < (MR + NR) * k {
         scratch.resize((MR + NR) * k, 0.0);
     }
@@ -505,7 +567,7 @@ fn one_block<const MR: usize, const NR: usize>(
                 rows,
                 cols,
             };
-            write_tile::<MR, NR>(&tile, a_panel, b_panel, k, c, n, at, false);
+            write_tile::<MR, NR>(&tile, a_panel, b_panel, k, c, n, at, accumulate);
         }
     }
 }
@@ -605,8 +667,14 @@ mod tests {
                 let want = naive(m, k, n, va, vb);
                 for path in Path::available() {
                     let mut c = vec![f64::NAN; m * n];
-                    dispatch(path, Product { dims: (m, k, n), a: va, b: vb, c: &mut c, scratch: &mut scratch });
+                    dispatch(path, Product { dims: (m, k, n), a: va, b: vb, add: false, c: &mut c, scratch: &mut scratch });
                     prop_assert!(close(&c, &want, k), "{path:?} at {m}×{k}×{n}");
+                    // Added to what c holds: c₀ + a·b.
+                    let c0: Vec<f64> = (0..m * n).map(|v| ((v * 3) % 7) as f64 - 3.0).collect();
+                    let mut c = c0.clone();
+                    dispatch(path, Product { dims: (m, k, n), a: va, b: vb, add: true, c: &mut c, scratch: &mut scratch });
+                    let want_sum: Vec<f64> = want.iter().zip(&c0).map(|(w, c)| w + c).collect();
+                    prop_assert!(close(&c, &want_sum, k), "{path:?} adding at {m}×{k}×{n}");
                 }
             }
         }
