@@ -21,7 +21,7 @@ pub(crate) enum Path {
     Portable,
     /// AVX2 with fused multiply-add, 4 doubles per register.
     Avx2Fma,
-    /// AVX-512F, 8 doubles per register.
+    /// AVX-512F with its 256-bit forms (VL), 8 doubles per register.
     Avx512,
 }
 
@@ -46,7 +46,11 @@ impl Path {
             #[cfg(target_arch = "x86_64")]
             Path::Avx2Fma => is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"),
             #[cfg(target_arch = "x86_64")]
-            Path::Avx512 => is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("fma"),
+            Path::Avx512 => {
+                is_x86_feature_detected!("avx512f")
+                    && is_x86_feature_detected!("avx512vl")
+                    && is_x86_feature_detected!("fma")
+            }
             #[cfg(not(target_arch = "x86_64"))]
             _ => false,
         }
@@ -88,7 +92,8 @@ pub(crate) struct Portable;
 /// AVX2 + FMA: a 6 × 8 tile, 12 of the 16 ymm registers.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Avx2Fma(());
-/// AVX-512: an 8 × 16 tile, 16 of the 32 zmm registers.
+/// AVX-512: an 8 × 16 tile, 16 of the 32 zmm registers (8 × 12 for c at
+/// most 12 columns wide).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Avx512(());
 
@@ -138,15 +143,27 @@ impl Isa for Avx512 {
         scratch: &mut Vec<f64>,
         finish: &mut impl Finish,
     ) {
-        // SAFETY: an `Avx512` value exists only after `dispatch` checked for
-        // AVX-512F and FMA.
-        product::<8, 16, true>(
-            p,
-            c,
-            scratch,
-            |a, b, steps, out| unsafe { tile_avx512(a, b, steps, out) },
-            finish,
-        )
+        // SAFETY (both): an `Avx512` value exists only after `dispatch`
+        // checked for AVX-512F, AVX-512VL and FMA.
+        if p.n <= 12 {
+            // A narrow c (the output layer's few units) would leave most of
+            // a 16-wide tile's second register idle: 8 + 4 lanes waste less.
+            product::<8, 12, true>(
+                p,
+                c,
+                scratch,
+                |a, b, steps, out| unsafe { tile_avx512_narrow(a, b, steps, out) },
+                finish,
+            )
+        } else {
+            product::<8, 16, true>(
+                p,
+                c,
+                scratch,
+                |a, b, steps, out| unsafe { tile_avx512(a, b, steps, out) },
+                finish,
+            )
+        }
     }
 }
 
@@ -164,7 +181,8 @@ pub(crate) fn dispatch<K: Kernel>(path: Path, kernel: K) -> K::Output {
     match path {
         #[cfg(target_arch = "x86_64")]
         Path::Avx512 if path.supported() => {
-            // SAFETY: this CPU has AVX-512F and FMA, checked just above.
+            // SAFETY: this CPU has AVX-512F, AVX-512VL and FMA, checked just
+            // above.
             unsafe { with_avx512(kernel) }
         }
         #[cfg(target_arch = "x86_64")]
@@ -177,7 +195,7 @@ pub(crate) fn dispatch<K: Kernel>(path: Path, kernel: K) -> K::Output {
 }
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,fma")]
+#[target_feature(enable = "avx512f,avx512vl,fma")]
 unsafe fn with_avx512<K: Kernel>(kernel: K) -> K::Output {
     kernel.run(Avx512(()))
 }
@@ -196,9 +214,9 @@ unsafe fn with_avx2_fma<K: Kernel>(kernel: K) -> K::Output {
 ///
 /// # Safety
 ///
-/// The CPU must support AVX-512F and FMA.
+/// The CPU must support AVX-512F, AVX-512VL and FMA.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,fma")]
+#[target_feature(enable = "avx512f,avx512vl,fma")]
 #[inline(never)]
 unsafe fn tile_avx512(a: APanel<'_>, b: BPanel<'_>, steps: usize, out: TileOut<'_>) {
     use std::arch::x86_64::{
@@ -269,6 +287,68 @@ unsafe fn tile_avx512(a: APanel<'_>, b: BPanel<'_>, steps: usize, out: TileOut<'
                     _mm512_mask_storeu_pd(part.as_mut_ptr(), mask, v);
                 }
             }
+        }
+    }
+}
+
+/// The AVX-512 micro-kernel for c at most 12 columns wide: an 8 × 12 tile
+/// in 8 zmm and 8 ymm registers, per step a zmm and a ymm load of b, eight
+/// broadcasts of a and sixteen fused multiply-adds that occupy the
+/// floating-point units three quarters as long as the 8 × 16 tile's.
+///
+/// # Safety
+///
+/// The CPU must support AVX-512F, AVX-512VL and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512vl,fma")]
+#[inline(never)]
+unsafe fn tile_avx512_narrow(a: APanel<'_>, b: BPanel<'_>, steps: usize, out: TileOut<'_>) {
+    use std::arch::x86_64::{
+        _mm256_add_pd, _mm256_fmadd_pd, _mm256_loadu_pd, _mm256_mask_storeu_pd,
+        _mm256_maskz_loadu_pd, _mm256_set1_pd, _mm256_setzero_pd, _mm512_add_pd, _mm512_fmadd_pd,
+        _mm512_loadu_pd, _mm512_mask_storeu_pd, _mm512_maskz_loadu_pd, _mm512_set1_pd,
+        _mm512_setzero_pd,
+    };
+    let mut lo = [_mm512_setzero_pd(); 8];
+    let mut hi = [_mm256_setzero_pd(); 8];
+    if steps > 0 {
+        assert!(
+            7 * a.rs + (steps - 1) * a.cs < a.data.len() && (steps - 1) * b.rs + 12 <= b.data.len(),
+            "the panels hold {steps} steps"
+        );
+    }
+    let (a_ptr, b_ptr) = (a.data.as_ptr(), b.data.as_ptr());
+    for p in 0..steps {
+        // SAFETY: p < steps, so by the assertion above b's 12 values at
+        // p·rs and a's 8 values at i·rs + p·cs (i < 8) are in bounds.
+        unsafe {
+            let b_p = b_ptr.add(p * b.rs);
+            let (b0, b1) = (_mm512_loadu_pd(b_p), _mm256_loadu_pd(b_p.add(8)));
+            let a_p = a_ptr.add(p * a.cs);
+            for i in 0..8 {
+                let a_i = *a_p.add(i * a.rs);
+                lo[i] = _mm512_fmadd_pd(_mm512_set1_pd(a_i), b0, lo[i]);
+                hi[i] = _mm256_fmadd_pd(_mm256_set1_pd(a_i), b1, hi[i]);
+            }
+        }
+    }
+    // Lanes of each register that belong to c: the first `cols` of 12.
+    let cols = out.cols;
+    let lanes = |n: usize| -> u8 { ((1u16 << n) - 1) as u8 };
+    let (lo_mask, hi_mask) = (lanes(cols.min(8)), lanes(cols.saturating_sub(8)));
+    for (r, (lo, hi)) in lo.into_iter().zip(hi).enumerate().take(out.rows) {
+        let row = &mut out.c[r * out.ldc..r * out.ldc + cols];
+        let at = row.as_mut_ptr();
+        // SAFETY: the masks enable only lanes below `cols`: the first 8 from
+        // `at` and the rest from `at + 8`, all within `row`.
+        unsafe {
+            let (mut lo, mut hi) = (lo, hi);
+            if out.accumulate {
+                lo = _mm512_add_pd(lo, _mm512_maskz_loadu_pd(lo_mask, at));
+                hi = _mm256_add_pd(hi, _mm256_maskz_loadu_pd(hi_mask, at.wrapping_add(8)));
+            }
+            _mm512_mask_storeu_pd(at, lo_mask, lo);
+            _mm256_mask_storeu_pd(at.wrapping_add(8), hi_mask, hi);
         }
     }
 }
