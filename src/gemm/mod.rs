@@ -287,6 +287,11 @@ const MC: usize = 64;
 const NC: usize = 2048;
 /// Panels up to this many steps are read in place rather than packed.
 const SHORT_K: usize = 128;
+/// Longer panels of b are read in place too while the rows a block of b
+/// spans take at most this many values (512 KiB): they stay few enough
+/// pages, and close enough, to stream as well as a packed copy, which
+/// then costs more than it saves.
+const IN_PLACE_SPAN: usize = 1 << 16;
 
 /// Up to this many multiply-adds any loop beats packing. Products this
 /// small sum each element in order, one multiply-add after another from 0
@@ -385,9 +390,11 @@ fn tile_portable<const MR: usize, const NR: usize, const FMA: bool>(
 /// Packing copies a block so the micro-kernel reads it contiguously, many
 /// times over. Where a block of a would be read only once (b's block is
 /// one panel wide), or an operand's panels are short enough to stay in
-/// cache however they lie (at most `SHORT_K` steps), the micro-kernel reads
-/// it in place instead (b only if its rows are contiguous), and only edge
-/// panels, which need zero padding, are packed. A product that is a single
+/// cache however they lie (at most `SHORT_K` steps), or its block spans at
+/// most `IN_PLACE_SPAN` values along rows of its storage that the kernel
+/// reads contiguously, the micro-kernel reads it in place instead (b only
+/// if its rows are contiguous), and only edge panels, which need zero
+/// padding, are packed. A product that is a single
 /// block goes to [`one_block`].
 #[inline(always)]
 fn blocked<const MR: usize, const NR: usize>(
@@ -425,13 +432,16 @@ fn blocked<const MR: usize, const NR: usize>(
         for pc in (0..k).step_by(KC) {
             let kc = KC.min(k - pc);
             let short = kc <= SHORT_K;
-            let b_in_place = b.col_stride == 1 && short;
+            let b_in_place = b.col_stride == 1 && (short || kc * b.row_stride <= IN_PLACE_SPAN);
             if !b_in_place {
                 pack::panels_of_b::<NR>(b, pc, jc, kc, nc, packed_b);
             }
             for ic in (0..m).step_by(MC) {
                 let mc = MC.min(m - ic);
-                let a_in_place = short || nc <= NR;
+                // A transposed block (rows of a in columns) spanning few
+                // pages streams as well as a packed copy.
+                let a_in_place =
+                    short || nc <= NR || (a.row_stride == 1 && kc * a.col_stride <= IN_PLACE_SPAN);
                 if !a_in_place {
                     pack::panels_of_a::<MR>(a, ic, pc, mc, kc, packed_a);
                 }
