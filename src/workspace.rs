@@ -728,4 +728,43 @@ mod tests {
             assert_eq!((j2, g2.to_vec()), (j, g));
         }
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(24))]
+
+        /// Random batches in 128-row blocks, on one to three threads: the
+        /// trace's gradients, J with the bits of the whole batch in one
+        /// block on one thread (and of `cost`), the same bits run to run.
+        #[test]
+        fn blocks_agree_with_the_whole_batch(
+            (n, i, h, o) in (129..=700usize, 8..=16usize, 24..=64usize, 6..=12usize),
+            threads in 1..=3usize,
+            seed in 0..1000u64,
+        ) {
+            let net = TwoLayerNet::random(i, h, o, seed).unwrap();
+            let x = Matrix::randn(n, i, seed + 1);
+            let y = Matrix::randn(n, o, seed + 2).map(crate::sigmoid);
+            let bytes = 128 * 8 * (i + 3 * h + 3 * o);
+            proptest::prop_assert_eq!(block_rows(n, (i, h, o), bytes), 128);
+            let mut ws = Workspace::with_threads(NonZeroUsize::new(threads).unwrap());
+            ws.block_bytes = bytes;
+            let (j, g) = net.cost_and_gradients_in(&x, &y, &mut ws).unwrap();
+            let g = g.to_vec();
+            let want = Gradients::from(net.trace(&x, &y).unwrap()).to_vec();
+            let scale = want.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+            for (a, b) in g.iter().zip(&want) {
+                proptest::prop_assert!((a - b).abs() <= 1e-12 * scale, "{a} vs {b}");
+            }
+            let mut whole = Workspace::with_threads(NonZeroUsize::MIN);
+            whole.block_bytes = usize::MAX / 2;
+            let (j_whole, _) = net.cost_and_gradients_in(&x, &y, &mut whole).unwrap();
+            if threads == 1 {
+                proptest::prop_assert_eq!(j.to_bits(), j_whole.to_bits());
+                proptest::prop_assert_eq!(j.to_bits(), net.cost(&x, &y).unwrap().to_bits());
+            }
+            let (j2, g2) = net.cost_and_gradients_in(&x, &y, &mut ws).unwrap();
+            proptest::prop_assert_eq!(j2.to_bits(), j.to_bits());
+            proptest::prop_assert_eq!(g2.to_vec(), g);
+        }
+    }
 }
