@@ -64,6 +64,9 @@ pub struct Workspace {
     threads: Option<NonZeroUsize>,
     /// The budget for one block of rows: [`BLOCK_BYTES`] but in tests.
     block_bytes: usize,
+    /// What the buffers were last sized for: rows per block, the network's
+    /// sizes and the number of shards.
+    fitted: Option<(usize, (usize, usize, usize), usize)>,
     /// z(2) = X·W(1), then a(2) = f(z(2)) in place; N × hidden.
     a2: Vec<f64>,
     /// f′(z(2)); N × hidden.
@@ -136,6 +139,7 @@ impl Workspace {
         Workspace {
             threads: None,
             block_bytes: BLOCK_BYTES,
+            fitted: None,
             a2: Vec::new(),
             fp2: Vec::new(),
             y_hat: Vec::new(),
@@ -226,7 +230,11 @@ impl Workspace {
 
     /// Sizes every buffer for `shards` shards that each take `block` rows
     /// at a time through a network of sizes (i, h, o), reusing capacity.
-    fn fit(&mut self, block: usize, (i, h, o): (usize, usize, usize), shards: usize) {
+    fn fit(&mut self, block: usize, sizes @ (i, h, o): (usize, usize, usize), shards: usize) {
+        if self.fitted == Some((block, sizes, shards)) {
+            return;
+        }
+        self.fitted = Some((block, sizes, shards));
         let rows = shards * block;
         for (buf, len) in [
             (&mut self.a2, rows * h),
@@ -345,10 +353,15 @@ impl TwoLayerNet {
         let n = x.rows();
         let sizes @ (i, h, o) = (self.input_size(), self.hidden_size(), self.output_size());
         let shards = ws.shards(n, n * h * (i + o));
-        let block = block_rows(n.div_ceil(shards), sizes, ws.block_bytes);
+        let tiny = shards == 1 && tiny::fits(n, sizes);
+        let block = if tiny {
+            n
+        } else {
+            block_rows(n.div_ceil(shards), sizes, ws.block_bytes)
+        };
         let path = gemm::Path::best();
         ws.fit(block, sizes, shards);
-        if shards == 1 && tiny::fits(n, sizes) {
+        if tiny {
             let half_sse = gemm::dispatch(
                 path,
                 Tiny(TinyPass {
