@@ -23,8 +23,9 @@
 //! and pads edge panels with zeros so the kernel never branches inside its
 //! loop. It pays only when a packed panel is read many times, so a block
 //! that would be read once (a product that is one block, a block of b one
-//! panel wide) or whose panels are short (at most `SHORT_K` steps) is read
-//! in place, and only its edge panels are packed. The micro-kernel reads
+//! panel wide), whose panels are short (at most `SHORT_K` steps) or that
+//! spans few rows of memory (`IN_PLACE_SPAN`) is read in place, and only
+//! its edge panels are packed. The micro-kernel reads
 //! its panels through strides and writes its tile straight into c. It comes
 //! in three forms chosen at run time by CPU-feature detection: AVX-512 and
 //! AVX2 with FMA, written with intrinsics in [`simd`] (the crate's only
@@ -287,10 +288,11 @@ const MC: usize = 64;
 const NC: usize = 2048;
 /// Panels up to this many steps are read in place rather than packed.
 const SHORT_K: usize = 128;
-/// Longer panels of b are read in place too while the rows a block of b
-/// spans take at most this many values (512 KiB): they stay few enough
-/// pages, and close enough, to stream as well as a packed copy, which
-/// then costs more than it saves.
+/// Longer panels are read in place too while the block they come from
+/// spans at most this many values (512 KiB) of rows the kernel reads along
+/// (rows of b; for a transposed a, its storage's rows): few enough pages,
+/// close enough together, to stream as well as a packed copy, which then
+/// costs more than it saves.
 const IN_PLACE_SPAN: usize = 1 << 16;
 
 /// Up to this many multiply-adds any loop beats packing. Products this
