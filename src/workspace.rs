@@ -35,7 +35,9 @@ use crate::tiny::{self, TinyPass};
 /// batch size and network shape, a single-threaded call allocates nothing.
 ///
 /// A workspace grows to the largest shape it has seen and can serve any
-/// network and batch. It also sets how many threads share a batch:
+/// network and batch; for a large batch it holds a block of rows per thread
+/// (a few MiB of terms), not the whole batch. It also sets how many threads
+/// share a batch:
 /// [`Workspace::new`] picks one thread for small problems and all available
 /// cores above [`PARALLEL_WORK`] multiply-adds; [`Workspace::with_threads`]
 /// fixes the count. For a given batch and thread count the result is the
