@@ -206,6 +206,19 @@ unsafe fn with_avx2_fma<K: Kernel>(kernel: K) -> K::Output {
     kernel.run(Avx2Fma(()))
 }
 
+/// Panics unless the panels hold `steps` steps of an `mr` × `nr` tile: a's
+/// `mr` values at i·rs + p·cs and b's `nr` values from p·rs, for every
+/// p < steps. The micro-kernels' unchecked reads rely on it.
+fn assert_panels_hold(a: &APanel<'_>, b: &BPanel<'_>, steps: usize, mr: usize, nr: usize) {
+    if steps > 0 {
+        assert!(
+            (mr - 1) * a.rs + (steps - 1) * a.cs < a.data.len()
+                && (steps - 1) * b.rs + nr <= b.data.len(),
+            "the panels hold {steps} steps"
+        );
+    }
+}
+
 /// The AVX-512 micro-kernel, written with intrinsics: an 8 × 16 tile of c in
 /// 16 zmm registers, per step two loads of b, eight broadcasts of a and
 /// sixteen fused multiply-adds. (The generic `kernel::tile` compiles to this
@@ -231,12 +244,7 @@ unsafe fn tile_avx512(a: APanel<'_>, b: BPanel<'_>, steps: usize, out: TileOut<'
         _mm_prefetch::<_MM_HINT_T0>(row.as_ptr().cast());
         _mm_prefetch::<_MM_HINT_T0>(row.as_ptr().wrapping_add(8).cast());
     }
-    if steps > 0 {
-        assert!(
-            7 * a.rs + (steps - 1) * a.cs < a.data.len() && (steps - 1) * b.rs + 16 <= b.data.len(),
-            "the panels hold {steps} steps"
-        );
-    }
+    assert_panels_hold(&a, &b, steps, 8, 16);
     let (a_ptr, b_ptr) = (a.data.as_ptr(), b.data.as_ptr());
     for p in 0..steps {
         // SAFETY: p < steps, so by the assertion above b's 16 values at
@@ -311,12 +319,7 @@ unsafe fn tile_avx512_narrow(a: APanel<'_>, b: BPanel<'_>, steps: usize, out: Ti
     };
     let mut lo = [_mm512_setzero_pd(); 8];
     let mut hi = [_mm256_setzero_pd(); 8];
-    if steps > 0 {
-        assert!(
-            7 * a.rs + (steps - 1) * a.cs < a.data.len() && (steps - 1) * b.rs + 12 <= b.data.len(),
-            "the panels hold {steps} steps"
-        );
-    }
+    assert_panels_hold(&a, &b, steps, 8, 12);
     let (a_ptr, b_ptr) = (a.data.as_ptr(), b.data.as_ptr());
     for p in 0..steps {
         // SAFETY: p < steps, so by the assertion above b's 12 values at
@@ -368,12 +371,7 @@ unsafe fn tile_avx2_fma(a: APanel<'_>, b: BPanel<'_>, steps: usize, out: TileOut
         _mm256_storeu_pd,
     };
     let mut acc = [_mm256_setzero_pd(); 12];
-    if steps > 0 {
-        assert!(
-            5 * a.rs + (steps - 1) * a.cs < a.data.len() && (steps - 1) * b.rs + 8 <= b.data.len(),
-            "the panels hold {steps} steps"
-        );
-    }
+    assert_panels_hold(&a, &b, steps, 6, 8);
     let (a_ptr, b_ptr) = (a.data.as_ptr(), b.data.as_ptr());
     for p in 0..steps {
         // SAFETY: p < steps, so by the assertion above b's 8 values at
