@@ -19,7 +19,7 @@
 //! e^(−37) ≈ 8.5e−17. The form above has neither flaw: it is within a few
 //! ulp of the exact value wherever that value is a normal `f64`.
 
-use crate::exp::exp;
+use crate::exp::exp_nonpositive;
 use crate::gemm::{Isa, Kernel, Path, dispatch};
 
 /// The sigmoid (logistic) function f(z) = 1 / (1 + e^(−z)), the network's
@@ -120,7 +120,7 @@ pub(crate) fn activate<const FMA: bool>(z: &mut [f64], fp: &mut [f64]) -> bool {
 /// overflows, and 1 / (1 + e).
 #[inline(always)]
 pub(crate) fn sigmoid_with_prime<const FMA: bool>(z: f64) -> (f64, f64) {
-    let e = exp::<FMA>(-z.abs());
+    let e = exp_nonpositive::<FMA>(-z.abs());
     let inv = 1.0 / (1.0 + e);
     let f = if z >= 0.0 { inv } else { e * inv };
     // Near z = 0 rounding can land one ulp above the true maximum ¼; the

@@ -1,8 +1,9 @@
-//! e^x in a form the compiler can vectorise: no branches, no calls, only
+//! e^x for x ≤ 0, the only arguments the sigmoid needs (it takes e^(−|z|)),
+//! in a form the compiler can vectorise: no branches, no calls, only
 //! arithmetic and bit operations, so that a loop over a slice becomes SIMD
-//! code on every target. Within 2 ulp of `f64::exp` over the whole range
-//! (tested below), so the accuracy guarantees of [`sigmoid_prime`] hold on
-//! the fast gradient path too.
+//! code on every target. Within 2 ulp of `f64::exp` over the whole of that
+//! range (tested below), so the accuracy guarantees of [`sigmoid_prime`]
+//! hold on the fast gradient path too.
 //!
 //! The method is the classic one (Cody & Waite; Tang, 1989):
 //!
@@ -12,9 +13,11 @@
 //!                 evaluated by Estrin's scheme
 //! ```
 //!
-//! with ln 2 split in two so that k·ln2_hi is exact, and 2^k applied as two
-//! factors so that results near overflow and in the subnormal range come
-//! out right.
+//! with ln 2 split in two so that k·ln2_hi is exact. 2^k is applied as
+//! 2^(k+56) · 2⁻⁵⁶: the first factor is a normal number for every k down
+//! to the subnormal results' −1076, so one multiply-add forms
+//! 2^(k+56)·e^r, and the constant second factor rounds only results in the
+//! subnormal range.
 //!
 //! [`sigmoid_prime`]: crate::sigmoid_prime
 
@@ -25,12 +28,15 @@ const SHIFTER: f64 = 6_755_399_441_055_744.0;
 /// and the rest of ln 2.
 const LN2_HI: f64 = f64::from_bits(0x3FE6_2E42_FEE0_0000); // 0.693147180369…
 const LN2_LO: f64 = f64::from_bits(0x3DEA_39EF_3579_3C76); // 1.90821492927…e-10
-/// Below this e^x rounds to 0, above the upper bound it overflows; clamping
-/// to just outside keeps k in range without changing any result.
+/// Below this e^x rounds to 0; clamping to just below keeps k ≥ −1076
+/// without changing any result.
 const X_MIN: f64 = -746.0;
-const X_MAX: f64 = 710.0;
+/// The offset of the scale 2^(k+OFFSET), so that it is normal for k ≥ −1076,
+/// and its inverse.
+const OFFSET: i64 = 56;
+const TWO_TO_MINUS_OFFSET: f64 = f64::from_bits(((1023 - OFFSET) as u64) << 52);
 
-/// e^x, within 2 ulp of `f64::exp`; NaN for NaN, 0 for −∞, ∞ for ∞.
+/// e^x for x ≤ 0, within 2 ulp of `f64::exp`; NaN for NaN, 0 for −∞.
 ///
 /// With `FMA` each multiply-add rounds once ([`f64::mul_add`]): the code
 /// the wide instruction sets run, half the operations and half the latency.
@@ -38,31 +44,31 @@ const X_MAX: f64 = 710.0;
 /// be a library call. Both forms are within 2 ulp; their results may differ
 /// in the last bit.
 #[inline(always)]
-pub(crate) fn exp<const FMA: bool>(x: f64) -> f64 {
-    let x = x.clamp(X_MIN, X_MAX);
+pub(crate) fn exp_nonpositive<const FMA: bool>(x: f64) -> f64 {
+    debug_assert!(x <= 0.0 || x.is_nan(), "exp_nonpositive({x})");
+    // Written so that NaN passes through.
+    let x = if x < X_MIN { X_MIN } else { x };
     let shifted = madd::<FMA>(x, std::f64::consts::LOG2_E, SHIFTER);
     let kf = shifted - SHIFTER;
     let r = madd::<FMA>(-kf, LN2_LO, madd::<FMA>(-kf, LN2_HI, x));
-    // k is the integer in shifted's low mantissa bits.
-    let k = shifted.to_bits().wrapping_sub(SHIFTER.to_bits()) as i64;
-    // 2^k = 2^k1 · 2^k2 with both factors normal for k in [−1076, 1024].
-    let k1 = k >> 1;
-    let k2 = k - k1;
-    let two_k1 = f64::from_bits(((k1 + 1023) as u64) << 52);
-    let two_k2 = f64::from_bits(((k2 + 1023) as u64) << 52);
-    exp_reduced::<FMA>(r) * two_k1 * two_k2
+    // k is the integer in shifted's low mantissa bits; the shift keeps the
+    // low 11 bits of k + 1023 + OFFSET ∈ [3, 1079], the exponent field, and
+    // drops the rest of shifted's bits.
+    let biased = shifted.to_bits().wrapping_add((1023 + OFFSET) as u64);
+    let scale = f64::from_bits(biased << 52);
+    madd::<FMA>(expm1_reduced::<FMA>(r), scale, scale) * TWO_TO_MINUS_OFFSET
 }
 
-/// e^r for |r| ≤ ln 2 / 2: 1 + r + r²·p(r), where p(r) = 1/2! + r/3! + … +
+/// e^r − 1 for |r| ≤ ln 2 / 2: r + r²·p(r), where p(r) = 1/2! + r/3! + … +
 /// r¹¹/13! is the rest of the Taylor series to degree 13 (truncation error
-/// below 2⁻⁵⁸), the sum after 1 formed first so that the final addition
-/// rounds only once.
+/// below 2⁻⁵⁸). The caller adds the 1 in its last multiply-add,
+/// s·(e^r − 1) + s, so that the sum rounds only once.
 ///
 /// p is evaluated by Estrin's scheme, pairs of terms combined with r², r⁴
 /// and r⁸, rather than by Horner's rule: a chain five operations deep
 /// instead of eleven, which is most of the latency of a small batch.
 #[inline(always)]
-fn exp_reduced<const FMA: bool>(r: f64) -> f64 {
+fn expm1_reduced<const FMA: bool>(r: f64) -> f64 {
     const C: [f64; 12] = [
         1.0 / 2.0,
         1.0 / 6.0,
@@ -86,7 +92,7 @@ fn exp_reduced<const FMA: bool>(r: f64) -> f64 {
     let q1 = m(p67, r2, p45);
     let q2 = m(p1011, r2, p89);
     let p = m(q2, r8, m(q1, r4, q0));
-    1.0 + m(r2, p, r)
+    m(r2, p, r)
 }
 
 /// a·b + c, rounded once when `FMA` and twice otherwise.
@@ -111,7 +117,7 @@ mod tests {
 
     /// Both forms, through `f64::mul_add` (correctly rounded wherever it
     /// runs, so the same bits as the fused instructions).
-    const FORMS: [fn(f64) -> f64; 2] = [exp::<false>, exp::<true>];
+    const FORMS: [fn(f64) -> f64; 2] = [exp_nonpositive::<false>, exp_nonpositive::<true>];
 
     #[test]
     fn special_values() {
@@ -122,28 +128,34 @@ mod tests {
 
     fn special_values_of(exp: fn(f64) -> f64) {
         assert_eq!(exp(0.0), 1.0);
+        assert_eq!(exp(-0.0), 1.0);
         assert_eq!(exp(f64::NEG_INFINITY), 0.0);
-        assert_eq!(exp(f64::INFINITY), f64::INFINITY);
         assert!(exp(f64::NAN).is_nan());
-        assert_eq!(exp(709.8), f64::INFINITY);
         assert_eq!(exp(-746.0), 0.0);
         assert_eq!(exp(f64::MIN), 0.0);
-        assert_eq!(exp(f64::MAX), f64::INFINITY);
-        assert!(exp(709.78) < f64::INFINITY);
-        // The smallest subnormal, 2⁻¹⁰⁷⁴, is e^(−744.44…).
+        assert_eq!(exp(-f64::MIN_POSITIVE), 1.0);
+        // The smallest normal, 2⁻¹⁰²², is e^(−708.396…).
+        assert!(exp(-708.39) >= f64::MIN_POSITIVE && exp(-708.40) < f64::MIN_POSITIVE);
+        // The smallest subnormal, 2⁻¹⁰⁷⁴, is e^(−744.44…); half of it,
+        // where results start to round to 0, e^(−745.13…).
         assert_eq!(exp(-744.4), f64::from_bits(1));
+        assert_eq!(exp(-745.1), f64::from_bits(1));
+        assert_eq!(exp(-745.2), 0.0);
     }
 
     #[test]
     fn within_2_ulp_on_a_dense_sweep() {
-        // Every 1e-3 across the range where e^x is neither 0 nor ∞, and the
-        // subnormal and overflow edges.
+        // Every 1e-3 from where e^x rounds to 0 up to 0, and every 1e-6
+        // through the subnormal range, where the scale rounds too.
         for (fma, exp) in FORMS.into_iter().enumerate() {
             let mut worst = 0;
-            let mut x = -745.2;
-            while x < 709.8 {
-                worst = worst.max(ulps(exp(x), x.exp()));
-                x += 1e-3;
+            for (from, step) in [(-745.2, 1e-3), (-745.2, 1e-6)] {
+                let to = if step < 1e-4 { -708.0 } else { 0.0 };
+                let mut x: f64 = from;
+                while x <= to {
+                    worst = worst.max(ulps(exp(x), x.exp()));
+                    x += step;
+                }
             }
             println!(
                 "exp (fused: {}): worst {worst} ulp from f64::exp over the sweep",
@@ -158,10 +170,10 @@ mod tests {
 
         #[test]
         fn within_2_ulp_everywhere(x in prop_oneof![
-            -746.0..710.0f64,
-            -1.0..1.0f64,
-            -1e-300..1e-300f64,
-            any::<f64>(),
+            -746.0..=0.0f64,
+            -1.0..=0.0f64,
+            -1e-300..=0.0f64,
+            any::<f64>().prop_map(|x| -x.abs()),
         ]) {
             let want = x.exp();
             for exp in FORMS {
