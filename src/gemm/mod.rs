@@ -435,8 +435,13 @@ fn blocked<const MR: usize, const NR: usize>(
             let kc = KC.min(k - pc);
             let short = kc <= SHORT_K;
             let b_in_place = b.col_stride == 1 && (short || kc * b.row_stride <= IN_PLACE_SPAN);
+            // Read in place, b still needs its last panel padded when it
+            // is narrower than NR: packed here once for every block of a.
+            let edge = nc - nc % NR;
             if !b_in_place {
                 pack::panels_of_b::<NR>(b, pc, jc, kc, nc, packed_b);
+            } else if edge < nc {
+                pack::panels_of_b::<NR>(b, pc, jc + edge, kc, nc - edge, packed_b);
             }
             for ic in (0..m).step_by(MC) {
                 let mc = MC.min(m - ic);
@@ -460,7 +465,6 @@ fn blocked<const MR: usize, const NR: usize>(
                             rs: b.row_stride,
                         }
                     } else {
-                        pack::panels_of_b::<NR>(b, pc, jc + jr, kc, cols, packed_b);
                         BPanel {
                             data: &packed_b[..NR * kc],
                             rs: NR,
