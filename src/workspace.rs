@@ -635,8 +635,13 @@ impl Finish for ScaleParts<'_> {
     #[inline(always)]
     fn part(&mut self, at: usize, part: &mut [f64]) {
         let by = &self.by[at..at + part.len()];
-        part.iter_mut().zip(by).for_each(|(v, s)| *v *= s);
-        self.finite &= all_finite(part);
+        // One pass: checked while each value is in a register.
+        let mut finite = true;
+        for (v, s) in part.iter_mut().zip(by) {
+            *v *= s;
+            finite &= v.is_finite();
+        }
+        self.finite &= finite;
     }
 }
 

@@ -4,7 +4,9 @@
 
 mod common;
 
-use backprop::{Error, Gradients, Matrix, TwoLayerNet};
+use std::num::NonZeroUsize;
+
+use backprop::{Error, Gradients, Matrix, TwoLayerNet, Workspace};
 use common::matrix;
 use proptest::prelude::*;
 
@@ -312,6 +314,30 @@ fn overflow_is_reported_by_name() {
     assert_eq!(n.cost(&x, &y), Err(Error::Overflow { what: "J" }));
     assert_eq!(n.gradients(&x, &y), Err(Error::Overflow { what: "δ(2)" }));
     // The same through the textbook route.
+    assert_eq!(n.trace(&x, &y), Err(Error::Overflow { what: "δ(2)" }));
+}
+
+/// The same overflow of δ(2) on the path for larger batches, where δ(2) is
+/// scaled by f′(z(2)) and checked part by part as its product finishes it,
+/// with two outputs so that δ(3)·W(2)ᵀ is a product, on one and two
+/// threads.
+#[test]
+fn overflow_of_delta2_is_reported_on_the_blocked_path() {
+    let n =
+        TwoLayerNet::from_weights(Matrix::from([[-1.0]]), Matrix::from([[1e300, 1e300]])).unwrap();
+    // Enough rows that the forward product passes the small-batch limit.
+    let rows = 600;
+    let x = Matrix::new(rows, 1, vec![690.0; rows]).unwrap();
+    let y = Matrix::new(rows, 2, vec![-1e307; 2 * rows]).unwrap();
+    assert_eq!(n.gradients(&x, &y), Err(Error::Overflow { what: "δ(2)" }));
+    for threads in [1, 2] {
+        let mut ws = Workspace::with_threads(NonZeroUsize::new(threads).unwrap());
+        assert_eq!(
+            n.gradients_in(&x, &y, &mut ws).map(|_| ()),
+            Err(Error::Overflow { what: "δ(2)" }),
+            "{threads} threads"
+        );
+    }
     assert_eq!(n.trace(&x, &y), Err(Error::Overflow { what: "δ(2)" }));
 }
 
