@@ -98,5 +98,45 @@ fn bench_dot(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_gradients, bench_dot);
+/// One thread, two threads and the default workspace on either side of
+/// `PARALLEL_WORK`: for each network, a batch the default keeps on one
+/// thread and one it shares.
+fn bench_threads(c: &mut Criterion) {
+    let mut group = c.benchmark_group("threads");
+    group
+        .sample_size(20)
+        .measurement_time(Duration::from_secs(2))
+        .warm_up_time(Duration::from_millis(500));
+    for ((i, h, o), batches) in [
+        ((2, 3, 1), [3_000, 30_000]),
+        ((16, 32, 1), [1_024, 8_192]),
+        ((64, 128, 10), [128, 512]),
+        ((256, 512, 10), [8, 64]),
+    ] {
+        let net = TwoLayerNet::random(i, h, o, 1).unwrap();
+        for n in batches {
+            let x = Matrix::randn(n, i, 2).map(sigmoid);
+            let y = Matrix::randn(n, o, 3).map(sigmoid);
+            let name = format!("{n}x{i}-{h}-{o}");
+            for (id, mut ws) in [
+                ("one_thread", Workspace::with_threads(NonZeroUsize::MIN)),
+                (
+                    "two_threads",
+                    Workspace::with_threads(NonZeroUsize::new(2).unwrap()),
+                ),
+                ("default", Workspace::new()),
+            ] {
+                group.bench_with_input(BenchmarkId::new(id, &name), &(&x, &y), |b, (x, y)| {
+                    b.iter(|| {
+                        let g = black_box(&net).gradients_in(black_box(x), black_box(y), &mut ws);
+                        black_box(g.unwrap());
+                    })
+                });
+            }
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_gradients, bench_dot, bench_threads);
 criterion_main!(benches);

@@ -39,7 +39,7 @@ use crate::tiny::{self, TinyPass};
 /// (a few MiB of terms), not the whole batch. It also sets how many threads
 /// share a batch:
 /// [`Workspace::new`] picks one thread for small problems and all available
-/// cores above [`PARALLEL_WORK`] multiply-adds; [`Workspace::with_threads`]
+/// cores above an estimated [`PARALLEL_WORK`] multiply-adds; [`Workspace::with_threads`]
 /// fixes the count. For a given batch and thread count the result is the
 /// same bit for bit on every run.
 ///
@@ -86,18 +86,43 @@ pub struct Workspace {
     gradients: Gradients,
 }
 
-/// Above this many multiply-adds per gradient (N·hidden·(inputs + outputs)
-/// for each of the forward and backward passes), [`Workspace::new`] shares
-/// the batch among all available cores.
+/// Above this estimated cost of one gradient computation, in multiply-adds,
+/// [`Workspace::new`] shares the batch among all available cores.
+///
+/// The estimate for N examples through a network of sizes (I, H, O) is
+/// N·(H·(I + O) + 10·(H + O) + 250): the multiply-adds of the forward
+/// products (the backward ones match them), about ten more for each
+/// activation, and 250 for the rest of each example's work, the weights
+/// that make measured single-thread times proportional to it on the
+/// reference machine. Threads pay once the work outweighs starting them:
+/// there a second thread broke even at about 3 M, for networks from the
+/// series' 2-3-1 (N ≈ 10 000) to 256-512-10 (N ≈ 28).
+/// [`Workspace::threads_for`] tells what a workspace will use.
 ///
 /// ```
+/// use backprop::{TwoLayerNet, Workspace};
+///
 /// // The series' network on its three examples stays on one thread.
-/// assert!(3 * 3 * (2 + 1) < backprop::PARALLEL_WORK);
+/// let net = TwoLayerNet::random(2, 3, 1, 0)?;
+/// assert!(3 * (3 * (2 + 1) + 10 * (3 + 1) + 250) < backprop::PARALLEL_WORK);
+/// assert_eq!(Workspace::new().threads_for(&net, 3), 1);
+/// # Ok::<(), backprop::Error>(())
 /// ```
-pub const PARALLEL_WORK: usize = 1 << 21;
+pub const PARALLEL_WORK: usize = 3 << 20;
+
+/// The estimated cost of an activation and of the rest of an example's
+/// pass, in multiply-adds (see [`PARALLEL_WORK`]).
+const ACTIVATION_WORK: usize = 10;
+const EXAMPLE_WORK: usize = 250;
+
+/// The estimate of [`PARALLEL_WORK`] for `n` examples through a network of
+/// sizes (i, h, o).
+fn estimated_work(n: usize, (i, h, o): (usize, usize, usize)) -> usize {
+    n.saturating_mul(h * (i + o) + ACTIVATION_WORK * (h + o) + EXAMPLE_WORK)
+}
 
 /// Fewest rows worth a shard of their own.
-const MIN_SHARD_ROWS: usize = 64;
+const MIN_SHARD_ROWS: usize = 16;
 
 /// A shard runs its rows through the whole pass a block at a time, sized
 /// so that one block's per-example terms (its rows of X, a(2), f′(z(2)),
@@ -219,12 +244,39 @@ impl Workspace {
         })
     }
 
-    /// How many shards a batch of `n` rows with `work` multiply-adds per
-    /// pass is cut into.
-    fn shards(&self, n: usize, work: usize) -> usize {
+    /// How many threads a call with a batch of `n` examples through `net`
+    /// shares the work among: the count given to
+    /// [`with_threads`](Self::with_threads), or for [`new`](Self::new) one
+    /// thread up to [`PARALLEL_WORK`] and every available core above it;
+    /// in both cases at most one per 16 examples.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use backprop::{TwoLayerNet, Workspace};
+    ///
+    /// let net = TwoLayerNet::random(64, 128, 10, 1)?;
+    /// let ws = Workspace::new();
+    /// assert_eq!(ws.threads_for(&net, 100), 1);
+    /// let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+    /// assert_eq!(ws.threads_for(&net, 4096), cores.min(4096 / 16));
+    /// let three = Workspace::with_threads(NonZeroUsize::new(3).unwrap());
+    /// assert_eq!(three.threads_for(&net, 100), 3);
+    /// assert_eq!(three.threads_for(&net, 20), 2);
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    pub fn threads_for(&self, net: &TwoLayerNet, n: usize) -> usize {
+        let sizes = (net.input_size(), net.hidden_size(), net.output_size());
+        self.shards(n, sizes)
+    }
+
+    /// How many shards a batch of `n` rows through a network of `sizes`
+    /// is cut into.
+    fn shards(&self, n: usize, sizes: (usize, usize, usize)) -> usize {
         let wanted = match self.threads {
             Some(t) => t.get(),
-            None if work >= PARALLEL_WORK => available_cores(),
+            None if estimated_work(n, sizes) >= PARALLEL_WORK => available_cores(),
             None => 1,
         };
         wanted.min(n.div_ceil(MIN_SHARD_ROWS)).max(1)
@@ -354,7 +406,7 @@ impl TwoLayerNet {
         self.check_xy(x, y)?;
         let n = x.rows();
         let sizes @ (i, h, o) = (self.input_size(), self.hidden_size(), self.output_size());
-        let shards = ws.shards(n, n * h * (i + o));
+        let shards = ws.shards(n, sizes);
         let tiny = shards == 1 && tiny::fits(n, sizes);
         let block = if tiny {
             n
@@ -685,6 +737,29 @@ fn check(values: &[f64], what: &'static str) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The default's choice on either side of where a second thread broke
+    /// even on the reference machine: there one thread was as fast or
+    /// faster at the first batch of each pair, two threads 1.3–1.5× as fast
+    /// at the second.
+    #[test]
+    fn the_default_shares_only_batches_that_gained_from_it() {
+        let ws = Workspace::new();
+        for (sizes @ (i, h, o), one, several) in [
+            ((2, 3, 1), 3_000, 30_000),
+            ((16, 32, 1), 1_024, 8_192),
+            ((64, 128, 10), 128, 512),
+            ((256, 512, 10), 8, 64),
+        ] {
+            let net = TwoLayerNet::random(i, h, o, 1).unwrap();
+            assert_eq!(ws.threads_for(&net, one), 1, "{sizes:?}, N = {one}");
+            assert_eq!(
+                ws.threads_for(&net, several),
+                available_cores().min(several / MIN_SHARD_ROWS),
+                "{sizes:?}, N = {several}"
+            );
+        }
+    }
 
     #[test]
     fn a_workspace_serves_networks_of_different_shapes() {

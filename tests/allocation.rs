@@ -64,8 +64,9 @@ fn gradients_in_a_warm_workspace_allocate_nothing() {
             let x = Matrix::randn(n, i, 2).map(sigmoid);
             let y = Matrix::randn(n, o, 3).map(sigmoid);
             // Below the size where the default workspace starts threads.
-            assert!(n * h * (i + o) < PARALLEL_WORK);
+            assert!(n * (h * (i + o) + 10 * (h + o) + 250) < PARALLEL_WORK);
             let mut ws = Workspace::new();
+            assert_eq!(ws.threads_for(&net, n), 1);
             let first = allocations_in(|| {
                 net.cost_and_gradients_in(&x, &y, &mut ws).unwrap();
             });
@@ -95,7 +96,7 @@ fn gradients_in_a_warm_workspace_allocate_nothing() {
 #[test]
 fn a_large_single_threaded_batch_allocates_nothing_after_warm_up() {
     let (n, i, h, o) = (1024, 64, 128, 10);
-    assert!(n * h * (i + o) >= PARALLEL_WORK);
+    assert!(n * (h * (i + o) + 10 * (h + o) + 250) >= PARALLEL_WORK);
     let net = TwoLayerNet::random(i, h, o, 1).unwrap();
     let x = Matrix::randn(n, i, 2).map(sigmoid);
     let y = Matrix::randn(n, o, 3).map(sigmoid);
