@@ -70,7 +70,20 @@ fn implementations(
     });
 }
 
+/// Puts the allocator in the state a long-running process reaches, before
+/// anything is timed. glibc maps every block above its mmap threshold
+/// (128 KiB at start) afresh, paying a page fault per 4 KiB touched, until
+/// the first such block is freed, which raises the threshold to that block's
+/// size (up to 32 MiB). The peers allocate every term on every call, so
+/// without this their times depend on which groups ran before: ndarray's S2
+/// gradient took 3.8–4.8 ms in the S2 group and 2.4 ms for the same work in
+/// the later `scaling` group.
+fn settle_allocator() {
+    drop(black_box(vec![1u8; 31 << 20]));
+}
+
 fn gradients(c: &mut Criterion) {
+    settle_allocator();
     for (label, (n, i, h, o)) in SHAPES {
         let mut group = c.benchmark_group(format!("compare/{label}"));
         if n * i * h > 1 << 24 {
