@@ -39,8 +39,8 @@ use crate::tiny::{self, TinyPass};
 /// (a few MiB of terms), not the whole batch. It also sets how many threads
 /// share a batch:
 /// [`Workspace::new`] picks one thread for small problems and all available
-/// cores above an estimated [`PARALLEL_WORK`] multiply-adds; [`Workspace::with_threads`]
-/// fixes the count. For a given batch and thread count the result is the
+/// cores for those estimated above [`PARALLEL_WORK`] multiply-adds;
+/// [`Workspace::with_threads`] fixes the count. For a given batch and thread count the result is the
 /// same bit for bit on every run.
 ///
 /// # Examples
@@ -110,9 +110,11 @@ pub struct Workspace {
 /// ```
 pub const PARALLEL_WORK: usize = 3 << 20;
 
-/// The estimated cost of an activation and of the rest of an example's
-/// pass, in multiply-adds (see [`PARALLEL_WORK`]).
+/// The estimated cost of one activation, in multiply-adds (see
+/// [`PARALLEL_WORK`]).
 const ACTIVATION_WORK: usize = 10;
+/// The estimated cost of the rest of one example's pass (checks, δ(3), the
+/// error term, loop overhead), in multiply-adds.
 const EXAMPLE_WORK: usize = 250;
 
 /// The estimate of [`PARALLEL_WORK`] for `n` examples through a network of
