@@ -37,11 +37,10 @@ use crate::tiny::{self, TinyPass};
 /// A workspace grows to the largest shape it has seen and can serve any
 /// network and batch; for a large batch it holds a block of rows per thread
 /// (a few MiB of terms), not the whole batch. It also sets how many threads
-/// share a batch:
-/// [`Workspace::new`] picks one thread for small problems and all available
-/// cores for those estimated above [`PARALLEL_WORK`] multiply-adds;
-/// [`Workspace::with_threads`] fixes the count. For a given batch and thread count the result is the
-/// same bit for bit on every run.
+/// share a batch: [`Workspace::new`] picks one thread for small problems
+/// and all available cores for those estimated above [`PARALLEL_WORK`]
+/// multiply-adds; [`Workspace::with_threads`] fixes the count. For a given
+/// batch and thread count the result is the same bit for bit on every run.
 ///
 /// # Examples
 ///
