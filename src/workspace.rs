@@ -25,7 +25,7 @@ use std::sync::OnceLock;
 use crate::activation::Activate;
 use crate::cost::output_errors;
 use crate::error::Error;
-use crate::gemm::{self, Finish, Isa, Kernel, Layout};
+use crate::gemm::{self, Finish, Isa, Kernel, Layout, NARROW};
 use crate::matrix::{Matrix, all_finite};
 use crate::network::{Gradients, TwoLayerNet};
 use crate::tiny::{self, TinyPass};
@@ -80,6 +80,9 @@ pub struct Workspace {
     delta2: Vec<f64>,
     /// Every shard but the first: its ∂J/∂W(1) then ∂J/∂W(2) sums.
     partials: Vec<f64>,
+    /// Every shard's ∂J/∂W(2)ᵀ = δ(3)ᵀ·a(2), outputs × hidden, where a
+    /// network with few outputs sums it (see [`NARROW`]).
+    transposed: Vec<f64>,
     /// Packed panels for the matrix products, one per shard.
     scratch: Vec<Vec<f64>>,
     gradients: Gradients,
@@ -174,6 +177,7 @@ impl Workspace {
             delta3: Vec::new(),
             delta2: Vec::new(),
             partials: Vec::new(),
+            transposed: Vec::new(),
             scratch: Vec::new(),
             gradients: Gradients {
                 dj_dw1: Matrix::zeros(0, 0),
@@ -298,6 +302,7 @@ impl Workspace {
             (&mut self.delta3, rows * o),
             (&mut self.delta2, rows * h),
             (&mut self.partials, (shards - 1) * (i * h + h * o)),
+            (&mut self.transposed, shards * h * o),
         ] {
             buf.resize(len, 0.0);
         }
@@ -335,6 +340,8 @@ struct Shard<'a> {
     delta2: &'a mut [f64],
     dj_dw1: &'a mut [f64],
     dj_dw2: &'a mut [f64],
+    /// ∂J/∂W(2)ᵀ, where a network with few outputs sums it.
+    dj_dw2_t: &'a mut [f64],
     scratch: &'a mut Vec<f64>,
 }
 
@@ -444,6 +451,7 @@ impl TwoLayerNet {
             delta3,
             delta2,
             partials,
+            transposed,
             scratch,
             gradients,
             ..
@@ -456,6 +464,7 @@ impl TwoLayerNet {
             let (mut x, mut y) = (x.as_slice(), y.as_slice());
             let (mut a2, mut fp2, mut y_hat) = (&mut a2[..], &mut fp2[..], &mut y_hat[..]);
             let (mut delta3, mut delta2) = (&mut delta3[..], &mut delta2[..]);
+            let mut transposed = &mut transposed[..];
             let mut sums = std::iter::once((
                 gradients.dj_dw1.as_mut_slice(),
                 gradients.dj_dw2.as_mut_slice(),
@@ -486,6 +495,7 @@ impl TwoLayerNet {
                     delta2: take_mut(&mut delta2, block * h),
                     dj_dw1,
                     dj_dw2,
+                    dj_dw2_t: take_mut(&mut transposed, h * o),
                     scratch: scratch.next()?,
                 })
             });
@@ -570,8 +580,10 @@ impl TwoLayerNet {
             delta2,
             dj_dw1,
             dj_dw2,
+            dj_dw2_t,
             scratch,
         } = s;
+        let narrow = o <= NARROW;
         let mut half_sse = 0.0;
         for start in (0..rows).step_by(block) {
             let n = block.min(rows - start);
@@ -621,17 +633,33 @@ impl TwoLayerNet {
                 }
                 finite = all_finite(delta2);
             } else {
-                // ∂J/∂W(2) = a(2)ᵀ·δ(3), this block's share of the sum
-                gemm::multiply_add(
-                    isa,
-                    add,
-                    Layout::AtB,
-                    (h, n, o),
-                    a2,
-                    delta3,
-                    dj_dw2,
-                    scratch,
-                );
+                // ∂J/∂W(2) = a(2)ᵀ·δ(3), this block's share of the sum; with
+                // few outputs, summed as its transpose δ(3)ᵀ·a(2), whose
+                // cost follows the outputs as rows of tiles, where as
+                // columns they would leave most of each tile idle.
+                if narrow {
+                    gemm::multiply_add(
+                        isa,
+                        add,
+                        Layout::AtB,
+                        (o, n, h),
+                        delta3,
+                        a2,
+                        dj_dw2_t,
+                        scratch,
+                    );
+                } else {
+                    gemm::multiply_add(
+                        isa,
+                        add,
+                        Layout::AtB,
+                        (h, n, o),
+                        a2,
+                        delta3,
+                        dj_dw2,
+                        scratch,
+                    );
+                }
                 // δ(2) = δ(3)·W(2)ᵀ ⊙ f′(z(2)), scaled and checked block by
                 // block as the product finishes them.
                 let mut scale = ScaleParts {
@@ -656,6 +684,13 @@ impl TwoLayerNet {
 
             // ∂J/∂W(1) = Xᵀ·δ(2), this block's share of the sum
             gemm::multiply_add(isa, add, Layout::AtB, (i, n, h), x, delta2, dj_dw1, scratch);
+        }
+        if o > 1 && narrow {
+            for (p, row) in dj_dw2.chunks_exact_mut(o).enumerate() {
+                for (j, g) in row.iter_mut().enumerate() {
+                    *g = dj_dw2_t[j * h + p];
+                }
+            }
         }
         Ok(half_sse)
     }

@@ -295,6 +295,13 @@ const SHORT_K: usize = 128;
 /// costs more than it saves.
 const IN_PLACE_SPAN: usize = 1 << 16;
 
+/// c at most this many columns wide is narrow: the AVX-512 path gives it
+/// a tile of that width, whose cost per row is the same for every width up
+/// to it, so a product with so few columns costs as much as one with 12.
+/// Where an operand allows, such a product is better computed transposed,
+/// the few columns as rows of c (a tile of fewer rows costs less).
+pub(crate) const NARROW: usize = 12;
+
 /// Up to this many multiply-adds any loop beats packing. Products this
 /// small sum each element in order, one multiply-add after another from 0
 /// (the network's small-batch path relies on it).
@@ -451,6 +458,12 @@ fn blocked<const MR: usize, const NR: usize>(
                     short || nc <= NR || (a.row_stride == 1 && kc * a.col_stride <= IN_PLACE_SPAN);
                 if !a_in_place {
                     pack::panels_of_a::<MR>(a, ic, pc, mc, kc, packed_a);
+                } else if mc % MR != 0 {
+                    // Read in place, a still needs its last panel padded
+                    // when it is shorter than MR: packed here once for
+                    // every panel of b.
+                    let edge = mc - mc % MR;
+                    pack::panels_of_a::<MR>(a, ic + edge, pc, mc - edge, kc, packed_a);
                 }
                 for jr in (0..nc).step_by(NR) {
                     let cols = NR.min(nc - jr);
@@ -485,7 +498,6 @@ fn blocked<const MR: usize, const NR: usize>(
                                 cs: a.col_stride,
                             }
                         } else {
-                            pack::panels_of_a::<MR>(a, ic + ir, pc, rows, kc, packed_a);
                             APanel {
                                 data: &packed_a[..MR * kc],
                                 rs: 1,
@@ -691,6 +703,56 @@ mod tests {
                     dispatch(path, Product { dims: (m, k, n), a: va, b: vb, add: true, c: &mut c, scratch: &mut scratch });
                     let want_sum: Vec<f64> = want.iter().zip(&c0).map(|(w, c)| w + c).collect();
                     prop_assert!(close(&c, &want_sum, k), "{path:?} adding at {m}×{k}×{n}");
+                }
+            }
+        }
+    }
+
+    /// c of every height up to 13 rows, where the AVX-512 path computes
+    /// its last rows with a tile of fewer rows, and c of 9 to 12 rows in
+    /// one tile height: each path, with and without adding to c, against
+    /// the naive product.
+    #[test]
+    fn short_products_match_the_naive_product() {
+        let mut scratch = Vec::new();
+        for m in 1..=13 {
+            for (k, n) in [(3, 16), (300, 17), (513, 40), (130, 13)] {
+                let a: Vec<f64> = (0..m * k)
+                    .map(|v| ((v * 7) % 11) as f64 / 11.0 - 0.5)
+                    .collect();
+                let b: Vec<f64> = (0..k * n)
+                    .map(|v| ((v * 5) % 13) as f64 / 13.0 - 0.5)
+                    .collect();
+                // a read transposed, as δ(3)ᵀ·a(2) reads δ(3).
+                for va in [View::of(&a, k), View::transposed(&a, m)] {
+                    let vb = View::of(&b, n);
+                    let want = naive(m, k, n, va, vb);
+                    for path in Path::available() {
+                        for add in [false, true] {
+                            let c0: Vec<f64> = (0..m * n).map(|v| (v % 5) as f64).collect();
+                            let mut c = c0.clone();
+                            let dims = (m, k, n);
+                            let (a, b, c) = (va, vb, &mut c);
+                            let scratch = &mut scratch;
+                            dispatch(
+                                path,
+                                Product {
+                                    dims,
+                                    a,
+                                    b,
+                                    add,
+                                    c,
+                                    scratch,
+                                },
+                            );
+                            let want: Vec<f64> = if add {
+                                want.iter().zip(&c0).map(|(w, c)| w + c).collect()
+                            } else {
+                                want.clone()
+                            };
+                            assert!(close(c, &want, k), "{path:?} at {m}×{k}×{n}, add {add}");
+                        }
+                    }
                 }
             }
         }

@@ -12,7 +12,7 @@
 
 use std::sync::OnceLock;
 
-use super::{APanel, BPanel, Finish, Problem, TileOut, product, tile_portable};
+use super::{APanel, BPanel, Finish, NARROW, Problem, TileOut, product, tile_portable};
 
 /// An instruction set the crate's kernels can run on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,7 +93,7 @@ pub(crate) struct Portable;
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Avx2Fma(());
 /// AVX-512: an 8 × 16 tile, 16 of the 32 zmm registers (8 × 12 for c at
-/// most 12 columns wide).
+/// most 12 columns wide, and up to 12 × 16 for c of 9 to 12 rows).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Avx512(());
 
@@ -145,7 +145,24 @@ impl Isa for Avx512 {
     ) {
         // SAFETY (both): an `Avx512` value exists only after `dispatch`
         // checked for AVX-512F, AVX-512VL and FMA.
-        if p.n <= 12 {
+        if (9..=NARROW).contains(&p.m) && p.n > NARROW {
+            // A short c (the output layer's few units as rows) in one tile
+            // height, so that each panel of b is read once.
+            product::<12, 16, true>(
+                p,
+                c,
+                scratch,
+                |a, b, steps, out| unsafe {
+                    match out.rows {
+                        9 => tile_avx512::<9>(a, b, steps, out),
+                        10 => tile_avx512::<10>(a, b, steps, out),
+                        11 => tile_avx512::<11>(a, b, steps, out),
+                        _ => tile_avx512::<12>(a, b, steps, out),
+                    }
+                },
+                finish,
+            )
+        } else if p.n <= NARROW {
             // A narrow c (the output layer's few units) would leave most of
             // a 16-wide tile's second register idle: 8 + 4 lanes waste less.
             product::<8, 12, true>(
@@ -156,11 +173,20 @@ impl Isa for Avx512 {
                 finish,
             )
         } else {
+            // The last rows of c, fewer than 8, take a shorter tile: their
+            // cost follows their rows (c of 10 rows takes 8 + 2, not 16).
             product::<8, 16, true>(
                 p,
                 c,
                 scratch,
-                |a, b, steps, out| unsafe { tile_avx512(a, b, steps, out) },
+                |a, b, steps, out| unsafe {
+                    match out.rows {
+                        8 => tile_avx512::<8>(a, b, steps, out),
+                        5.. => tile_avx512::<7>(a, b, steps, out),
+                        3.. => tile_avx512::<4>(a, b, steps, out),
+                        _ => tile_avx512::<2>(a, b, steps, out),
+                    }
+                },
                 finish,
             )
         }
@@ -219,9 +245,12 @@ fn assert_panels_hold(a: &APanel<'_>, b: &BPanel<'_>, steps: usize, mr: usize, n
     }
 }
 
-/// The AVX-512 micro-kernel, written with intrinsics: an 8 × 16 tile of c in
-/// 16 zmm registers, per step two loads of b, eight broadcasts of a and
-/// sixteen fused multiply-adds. (The generic `kernel::tile` compiles to this
+/// The AVX-512 micro-kernel, written with intrinsics: a `ROWS` × 16 tile of
+/// c in 2·`ROWS` zmm registers, per step two loads of b, `ROWS` broadcasts
+/// of a and 2·`ROWS` fused multiply-adds. `ROWS` is 8 for most of c and
+/// fewer for its last rows, so that a tile's cost follows the rows it
+/// holds, or 9 to 12 for a c that short, held whole so that each panel of
+/// b is read once. (The generic `kernel::tile` compiles to this
 /// in some contexts and, in others, to code that keeps the tile in memory or
 /// gathers across steps; written out, the code cannot drift.)
 ///
@@ -231,37 +260,48 @@ fn assert_panels_hold(a: &APanel<'_>, b: &BPanel<'_>, steps: usize, mr: usize, n
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512vl,fma")]
 #[inline(never)]
-unsafe fn tile_avx512(a: APanel<'_>, b: BPanel<'_>, steps: usize, out: TileOut<'_>) {
+unsafe fn tile_avx512<const ROWS: usize>(
+    a: APanel<'_>,
+    b: BPanel<'_>,
+    steps: usize,
+    out: TileOut<'_>,
+) {
     use std::arch::x86_64::{
         _MM_HINT_T0, _mm_prefetch, _mm512_add_pd, _mm512_fmadd_pd, _mm512_loadu_pd,
         _mm512_mask_storeu_pd, _mm512_maskz_loadu_pd, _mm512_set1_pd, _mm512_setzero_pd,
         _mm512_storeu_pd,
     };
-    let mut acc = [_mm512_setzero_pd(); 16];
+    assert!(
+        out.rows <= ROWS,
+        "a tile of {ROWS} rows for {} rows",
+        out.rows
+    );
+    let mut acc = [[_mm512_setzero_pd(); 2]; ROWS];
     // Ask for the rows of c now, so they arrive while the tile is computed.
     for r in 0..out.rows {
         let row = &out.c[r * out.ldc..];
         _mm_prefetch::<_MM_HINT_T0>(row.as_ptr().cast());
         _mm_prefetch::<_MM_HINT_T0>(row.as_ptr().wrapping_add(8).cast());
     }
-    assert_panels_hold(&a, &b, steps, 8, 16);
+    assert_panels_hold(&a, &b, steps, ROWS, 16);
     let (a_ptr, b_ptr) = (a.data.as_ptr(), b.data.as_ptr());
     for p in 0..steps {
         // SAFETY: p < steps, so by the assertion above b's 16 values at
-        // p·rs and a's 8 values at i·rs + p·cs (i < 8) are in bounds.
+        // p·rs and a's `ROWS` values at i·rs + p·cs (i < ROWS) are in
+        // bounds.
         unsafe {
             let b_p = b_ptr.add(p * b.rs);
             let (b0, b1) = (_mm512_loadu_pd(b_p), _mm512_loadu_pd(b_p.add(8)));
             let a_p = a_ptr.add(p * a.cs);
-            for i in 0..8 {
+            for (i, acc) in acc.iter_mut().enumerate() {
                 let a_i = _mm512_set1_pd(*a_p.add(i * a.rs));
-                acc[2 * i] = _mm512_fmadd_pd(a_i, b0, acc[2 * i]);
-                acc[2 * i + 1] = _mm512_fmadd_pd(a_i, b1, acc[2 * i + 1]);
+                acc[0] = _mm512_fmadd_pd(a_i, b0, acc[0]);
+                acc[1] = _mm512_fmadd_pd(a_i, b1, acc[1]);
             }
         }
     }
     if out.cols == 16 {
-        for (r, acc) in acc.chunks_exact(2).enumerate().take(out.rows) {
+        for (r, acc) in acc.iter().enumerate().take(out.rows) {
             let row = &mut out.c[r * out.ldc..r * out.ldc + 16];
             // SAFETY: `row` holds 16 values, so both 8-value loads and
             // stores are in bounds.
@@ -279,7 +319,7 @@ unsafe fn tile_avx512(a: APanel<'_>, b: BPanel<'_>, steps: usize, out: TileOut<'
         // An edge tile: only the first `cols` lanes of each row are c's.
         let cols = out.cols;
         let lanes = |n: usize| -> u8 { ((1u16 << n.min(8)) - 1) as u8 };
-        for (r, acc) in acc.chunks_exact(2).enumerate().take(out.rows) {
+        for (r, acc) in acc.iter().enumerate().take(out.rows) {
             let row = &mut out.c[r * out.ldc..r * out.ldc + cols];
             for (half, &acc) in acc.iter().enumerate().take(cols.div_ceil(8)) {
                 let part = &mut row[8 * half..];
