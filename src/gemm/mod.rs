@@ -296,9 +296,9 @@ const SHORT_K: usize = 128;
 const IN_PLACE_SPAN: usize = 1 << 16;
 
 /// c at most this many columns wide is narrow: the AVX-512 path gives it
-/// a tile of that width, whose cost per row is the same for every width up
-/// to it, so a product with so few columns costs as much as one with 12.
-/// Where an operand allows, such a product is better computed transposed,
+/// a tile 8 or 12 columns wide, whose cost per row is the same for every
+/// width up to its own, so such a product costs as much as one with 8 or
+/// 12 columns. Where an operand allows, it is better computed transposed,
 /// the few columns as rows of c (a tile of fewer rows costs less).
 pub(crate) const NARROW: usize = 12;
 
@@ -710,13 +710,22 @@ mod tests {
 
     /// c of every height up to 13 rows, where the AVX-512 path computes
     /// its last rows with a tile of fewer rows, and c of 9 to 12 rows in
-    /// one tile height: each path, with and without adding to c, against
-    /// the naive product.
+    /// one tile height, 16 or more columns wide, at most 8 (one register)
+    /// and 9 to 12: each path, with and without adding to c, against the
+    /// naive product.
     #[test]
     fn short_products_match_the_naive_product() {
         let mut scratch = Vec::new();
         for m in 1..=13 {
-            for (k, n) in [(3, 16), (300, 17), (513, 40), (130, 13)] {
+            for (k, n) in [
+                (3, 16),
+                (300, 17),
+                (513, 40),
+                (130, 13),
+                (300, 8),
+                (130, 5),
+                (200, 10),
+            ] {
                 let a: Vec<f64> = (0..m * k)
                     .map(|v| ((v * 7) % 11) as f64 / 11.0 - 0.5)
                     .collect();

@@ -154,10 +154,26 @@ impl Isa for Avx512 {
                 scratch,
                 |a, b, steps, out| unsafe {
                     match out.rows {
-                        9 => tile_avx512::<9>(a, b, steps, out),
-                        10 => tile_avx512::<10>(a, b, steps, out),
-                        11 => tile_avx512::<11>(a, b, steps, out),
-                        _ => tile_avx512::<12>(a, b, steps, out),
+                        9 => tile_avx512::<9, 2>(a, b, steps, out),
+                        10 => tile_avx512::<10, 2>(a, b, steps, out),
+                        11 => tile_avx512::<11, 2>(a, b, steps, out),
+                        _ => tile_avx512::<12, 2>(a, b, steps, out),
+                    }
+                },
+                finish,
+            )
+        } else if p.n <= 8 {
+            // c one register wide.
+            product::<8, 8, true>(
+                p,
+                c,
+                scratch,
+                |a, b, steps, out| unsafe {
+                    match out.rows {
+                        8 => tile_avx512::<8, 1>(a, b, steps, out),
+                        5.. => tile_avx512::<7, 1>(a, b, steps, out),
+                        3.. => tile_avx512::<4, 1>(a, b, steps, out),
+                        _ => tile_avx512::<2, 1>(a, b, steps, out),
                     }
                 },
                 finish,
@@ -181,10 +197,10 @@ impl Isa for Avx512 {
                 scratch,
                 |a, b, steps, out| unsafe {
                     match out.rows {
-                        8 => tile_avx512::<8>(a, b, steps, out),
-                        5.. => tile_avx512::<7>(a, b, steps, out),
-                        3.. => tile_avx512::<4>(a, b, steps, out),
-                        _ => tile_avx512::<2>(a, b, steps, out),
+                        8 => tile_avx512::<8, 2>(a, b, steps, out),
+                        5.. => tile_avx512::<7, 2>(a, b, steps, out),
+                        3.. => tile_avx512::<4, 2>(a, b, steps, out),
+                        _ => tile_avx512::<2, 2>(a, b, steps, out),
                     }
                 },
                 finish,
@@ -245,14 +261,15 @@ fn assert_panels_hold(a: &APanel<'_>, b: &BPanel<'_>, steps: usize, mr: usize, n
     }
 }
 
-/// The AVX-512 micro-kernel, written with intrinsics: a `ROWS` × 16 tile of
-/// c in 2·`ROWS` zmm registers, per step two loads of b, `ROWS` broadcasts
-/// of a and 2·`ROWS` fused multiply-adds. `ROWS` is 8 for most of c and
-/// fewer for its last rows, so that a tile's cost follows the rows it
-/// holds, or 9 to 12 for a c that short, held whole so that each panel of
-/// b is read once. (The generic `kernel::tile` compiles to this
-/// in some contexts and, in others, to code that keeps the tile in memory or
-/// gathers across steps; written out, the code cannot drift.)
+/// The AVX-512 micro-kernel, written with intrinsics: a `ROWS` × 8·`VECS`
+/// tile of c in `ROWS`·`VECS` zmm registers, per step `VECS` loads of b,
+/// `ROWS` broadcasts of a and `ROWS`·`VECS` fused multiply-adds. The tile
+/// is 8 × 16 for most products; `ROWS` is fewer for the last rows of c, so
+/// that a tile's cost follows the rows it holds, or 9 to 12 for a c that
+/// short, held whole so that each panel of b is read once; `VECS` is 1
+/// for c at most 8 columns wide. (The generic `kernel::tile` compiles to
+/// this in some contexts and, in others, to code that keeps the tile in
+/// memory or gathers across steps; written out, the code cannot drift.)
 ///
 /// # Safety
 ///
@@ -260,7 +277,7 @@ fn assert_panels_hold(a: &APanel<'_>, b: &BPanel<'_>, steps: usize, mr: usize, n
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512vl,fma")]
 #[inline(never)]
-unsafe fn tile_avx512<const ROWS: usize>(
+unsafe fn tile_avx512<const ROWS: usize, const VECS: usize>(
     a: APanel<'_>,
     b: BPanel<'_>,
     steps: usize,
@@ -276,43 +293,47 @@ unsafe fn tile_avx512<const ROWS: usize>(
         "a tile of {ROWS} rows for {} rows",
         out.rows
     );
-    let mut acc = [[_mm512_setzero_pd(); 2]; ROWS];
+    let width = 8 * VECS;
+    let mut acc = [[_mm512_setzero_pd(); VECS]; ROWS];
     // Ask for the rows of c now, so they arrive while the tile is computed.
     for r in 0..out.rows {
         let row = &out.c[r * out.ldc..];
-        _mm_prefetch::<_MM_HINT_T0>(row.as_ptr().cast());
-        _mm_prefetch::<_MM_HINT_T0>(row.as_ptr().wrapping_add(8).cast());
+        for v in 0..VECS {
+            _mm_prefetch::<_MM_HINT_T0>(row.as_ptr().wrapping_add(8 * v).cast());
+        }
     }
-    assert_panels_hold(&a, &b, steps, ROWS, 16);
+    assert_panels_hold(&a, &b, steps, ROWS, width);
     let (a_ptr, b_ptr) = (a.data.as_ptr(), b.data.as_ptr());
     for p in 0..steps {
-        // SAFETY: p < steps, so by the assertion above b's 16 values at
+        // SAFETY: p < steps, so by the assertion above b's 8·VECS values at
         // p·rs and a's `ROWS` values at i·rs + p·cs (i < ROWS) are in
         // bounds.
         unsafe {
             let b_p = b_ptr.add(p * b.rs);
-            let (b0, b1) = (_mm512_loadu_pd(b_p), _mm512_loadu_pd(b_p.add(8)));
+            let b_v: [_; VECS] = std::array::from_fn(|v| _mm512_loadu_pd(b_p.add(8 * v)));
             let a_p = a_ptr.add(p * a.cs);
             for (i, acc) in acc.iter_mut().enumerate() {
                 let a_i = _mm512_set1_pd(*a_p.add(i * a.rs));
-                acc[0] = _mm512_fmadd_pd(a_i, b0, acc[0]);
-                acc[1] = _mm512_fmadd_pd(a_i, b1, acc[1]);
+                for (acc, &b) in acc.iter_mut().zip(&b_v) {
+                    *acc = _mm512_fmadd_pd(a_i, b, *acc);
+                }
             }
         }
     }
-    if out.cols == 16 {
+    if out.cols == width {
         for (r, acc) in acc.iter().enumerate().take(out.rows) {
-            let row = &mut out.c[r * out.ldc..r * out.ldc + 16];
-            // SAFETY: `row` holds 16 values, so both 8-value loads and
-            // stores are in bounds.
-            unsafe {
-                let (mut lo, mut hi) = (acc[0], acc[1]);
-                if out.accumulate {
-                    lo = _mm512_add_pd(lo, _mm512_loadu_pd(row.as_ptr()));
-                    hi = _mm512_add_pd(hi, _mm512_loadu_pd(row.as_ptr().add(8)));
+            let row = &mut out.c[r * out.ldc..r * out.ldc + width];
+            for (v, &acc) in acc.iter().enumerate() {
+                // SAFETY: `row` holds 8·VECS values, so the 8 from 8·v are
+                // in bounds.
+                unsafe {
+                    let at = row.as_mut_ptr().add(8 * v);
+                    let mut sum = acc;
+                    if out.accumulate {
+                        sum = _mm512_add_pd(sum, _mm512_loadu_pd(at));
+                    }
+                    _mm512_storeu_pd(at, sum);
                 }
-                _mm512_storeu_pd(row.as_mut_ptr(), lo);
-                _mm512_storeu_pd(row.as_mut_ptr().add(8), hi);
             }
         }
     } else {
@@ -321,18 +342,18 @@ unsafe fn tile_avx512<const ROWS: usize>(
         let lanes = |n: usize| -> u8 { ((1u16 << n.min(8)) - 1) as u8 };
         for (r, acc) in acc.iter().enumerate().take(out.rows) {
             let row = &mut out.c[r * out.ldc..r * out.ldc + cols];
-            for (half, &acc) in acc.iter().enumerate().take(cols.div_ceil(8)) {
-                let part = &mut row[8 * half..];
+            for (v, &acc) in acc.iter().enumerate().take(cols.div_ceil(8)) {
+                let part = &mut row[8 * v..];
                 let mask = lanes(part.len());
                 // SAFETY: the mask enables only the lanes below
                 // `part.len()`, so the masked load and store touch only
                 // `part`.
                 unsafe {
-                    let mut v = acc;
+                    let mut sum = acc;
                     if out.accumulate {
-                        v = _mm512_add_pd(v, _mm512_maskz_loadu_pd(mask, part.as_ptr()));
+                        sum = _mm512_add_pd(sum, _mm512_maskz_loadu_pd(mask, part.as_ptr()));
                     }
-                    _mm512_mask_storeu_pd(part.as_mut_ptr(), mask, v);
+                    _mm512_mask_storeu_pd(part.as_mut_ptr(), mask, sum);
                 }
             }
         }
