@@ -143,8 +143,8 @@ impl Isa for Avx512 {
         scratch: &mut Vec<f64>,
         finish: &mut impl Finish,
     ) {
-        // SAFETY (both): an `Avx512` value exists only after `dispatch`
-        // checked for AVX-512F, AVX-512VL and FMA.
+        // SAFETY (every branch): an `Avx512` value exists only after
+        // `dispatch` checked for AVX-512F, AVX-512VL and FMA.
         if (9..=NARROW).contains(&p.m) && p.n > NARROW {
             // A short c (the output layer's few units as rows) in one tile
             // height, so that each panel of b is read once.
@@ -168,14 +168,7 @@ impl Isa for Avx512 {
                 p,
                 c,
                 scratch,
-                |a, b, steps, out| unsafe {
-                    match out.rows {
-                        8 => tile_avx512::<8, 1>(a, b, steps, out),
-                        5.. => tile_avx512::<7, 1>(a, b, steps, out),
-                        3.. => tile_avx512::<4, 1>(a, b, steps, out),
-                        _ => tile_avx512::<2, 1>(a, b, steps, out),
-                    }
-                },
+                |a, b, steps, out| unsafe { tile_avx512_rows::<1>(a, b, steps, out) },
                 finish,
             )
         } else if p.n <= NARROW {
@@ -189,20 +182,11 @@ impl Isa for Avx512 {
                 finish,
             )
         } else {
-            // The last rows of c, fewer than 8, take a shorter tile: their
-            // cost follows their rows (c of 10 rows takes 8 + 2, not 16).
             product::<8, 16, true>(
                 p,
                 c,
                 scratch,
-                |a, b, steps, out| unsafe {
-                    match out.rows {
-                        8 => tile_avx512::<8, 2>(a, b, steps, out),
-                        5.. => tile_avx512::<7, 2>(a, b, steps, out),
-                        3.. => tile_avx512::<4, 2>(a, b, steps, out),
-                        _ => tile_avx512::<2, 2>(a, b, steps, out),
-                    }
-                },
+                |a, b, steps, out| unsafe { tile_avx512_rows::<2>(a, b, steps, out) },
                 finish,
             )
         }
@@ -356,6 +340,32 @@ unsafe fn tile_avx512<const ROWS: usize, const VECS: usize>(
                     _mm512_mask_storeu_pd(part.as_mut_ptr(), mask, sum);
                 }
             }
+        }
+    }
+}
+
+/// [`tile_avx512`] for a panel of at most 8 rows, with a tile of 8 rows
+/// or, for c's last rows, fewer (2, 4 or 7), so that their cost follows
+/// their number.
+///
+/// # Safety
+///
+/// The CPU must support AVX-512F, AVX-512VL and FMA.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn tile_avx512_rows<const VECS: usize>(
+    a: APanel<'_>,
+    b: BPanel<'_>,
+    steps: usize,
+    out: TileOut<'_>,
+) {
+    // SAFETY: the caller's CPU has the features, as this function requires.
+    unsafe {
+        match out.rows {
+            8.. => tile_avx512::<8, VECS>(a, b, steps, out),
+            5.. => tile_avx512::<7, VECS>(a, b, steps, out),
+            3.. => tile_avx512::<4, VECS>(a, b, steps, out),
+            _ => tile_avx512::<2, VECS>(a, b, steps, out),
         }
     }
 }
