@@ -147,6 +147,10 @@ mod tests {
             ((4, 4, 24, 1), true),
             ((5, 8, 16, 2), false),
             ((64, 16, 32, 1), false),
+            // Outputs on both sides of the narrow product's width (12).
+            ((40, 8, 16, 12), false),
+            ((40, 4, 24, 13), false),
+            ((64, 8, 16, 20), false),
         ] {
             assert_eq!(fits(n, (i, h, o)), tiny, "{:?}", (n, i, h, o));
             for seed in 0..20 {

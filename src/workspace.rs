@@ -637,29 +637,12 @@ impl TwoLayerNet {
                 // few outputs, summed as its transpose δ(3)ᵀ·a(2), whose
                 // cost follows the outputs as rows of tiles, where as
                 // columns they would leave most of each tile idle.
-                if narrow {
-                    gemm::multiply_add(
-                        isa,
-                        add,
-                        Layout::AtB,
-                        (o, n, h),
-                        delta3,
-                        a2,
-                        dj_dw2_t,
-                        scratch,
-                    );
+                let (dims, a, b, sum) = if narrow {
+                    ((o, n, h), &*delta3, &*a2, &mut *dj_dw2_t)
                 } else {
-                    gemm::multiply_add(
-                        isa,
-                        add,
-                        Layout::AtB,
-                        (h, n, o),
-                        a2,
-                        delta3,
-                        dj_dw2,
-                        scratch,
-                    );
-                }
+                    ((h, n, o), &*a2, &*delta3, &mut *dj_dw2)
+                };
+                gemm::multiply_add(isa, add, Layout::AtB, dims, a, b, sum, scratch);
                 // δ(2) = δ(3)·W(2)ᵀ ⊙ f′(z(2)), scaled and checked block by
                 // block as the product finishes them.
                 let mut scale = ScaleParts {
@@ -686,6 +669,7 @@ impl TwoLayerNet {
             gemm::multiply_add(isa, add, Layout::AtB, (i, n, h), x, delta2, dj_dw1, scratch);
         }
         if o > 1 && narrow {
+            // ∂J/∂W(2) from the transpose summed above.
             for (p, row) in dj_dw2.chunks_exact_mut(o).enumerate() {
                 for (j, g) in row.iter_mut().enumerate() {
                     *g = dj_dw2_t[j * h + p];
