@@ -583,7 +583,9 @@ impl TwoLayerNet {
             dj_dw2_t,
             scratch,
         } = s;
-        let narrow = o <= NARROW;
+        // Outputs few enough to sum ∂J/∂W(2) as its transpose (one output
+        // has its own pass below).
+        let narrow = (2..=NARROW).contains(&o);
         let mut half_sse = 0.0;
         for start in (0..rows).step_by(block) {
             let n = block.min(rows - start);
@@ -668,7 +670,7 @@ impl TwoLayerNet {
             // ∂J/∂W(1) = Xᵀ·δ(2), this block's share of the sum
             gemm::multiply_add(isa, add, Layout::AtB, (i, n, h), x, delta2, dj_dw1, scratch);
         }
-        if o > 1 && narrow {
+        if narrow {
             // ∂J/∂W(2) from the transpose summed above.
             for (p, row) in dj_dw2.chunks_exact_mut(o).enumerate() {
                 for (j, g) in row.iter_mut().enumerate() {

@@ -708,6 +708,13 @@ mod tests {
         }
     }
 
+    /// `len` values in [−½, ½): (v·step mod period)/period − ½.
+    fn pattern(len: usize, step: usize, period: usize) -> Vec<f64> {
+        (0..len)
+            .map(|v| ((v * step) % period) as f64 / period as f64 - 0.5)
+            .collect()
+    }
+
     /// c of every height up to 13 rows, where the AVX-512 path computes
     /// its last rows with a tile of fewer rows, and c of 9 to 12 rows in
     /// one tile height, 16 or more columns wide, at most 8 (one register)
@@ -726,12 +733,7 @@ mod tests {
                 (130, 5),
                 (200, 10),
             ] {
-                let a: Vec<f64> = (0..m * k)
-                    .map(|v| ((v * 7) % 11) as f64 / 11.0 - 0.5)
-                    .collect();
-                let b: Vec<f64> = (0..k * n)
-                    .map(|v| ((v * 5) % 13) as f64 / 13.0 - 0.5)
-                    .collect();
+                let (a, b) = (pattern(m * k, 7, 11), pattern(k * n, 5, 13));
                 // a read transposed, as δ(3)ᵀ·a(2) reads δ(3).
                 for va in [View::of(&a, k), View::transposed(&a, m)] {
                     let vb = View::of(&b, n);
@@ -770,12 +772,7 @@ mod tests {
     #[test]
     fn wide_products_cross_the_column_blocks() {
         let (m, k, n) = (3, 300, NC + 37);
-        let a: Vec<f64> = (0..m * k)
-            .map(|v| ((v * 7) % 13) as f64 / 13.0 - 0.5)
-            .collect();
-        let b: Vec<f64> = (0..k * n)
-            .map(|v| ((v * 5) % 11) as f64 / 11.0 - 0.5)
-            .collect();
+        let (a, b) = (pattern(m * k, 7, 13), pattern(k * n, 5, 11));
         let want = naive(m, k, n, View::of(&a, k), View::of(&b, n));
         for path in Path::available() {
             let mut c = vec![0.0; m * n];
