@@ -25,7 +25,7 @@ use std::sync::OnceLock;
 use crate::activation::Activate;
 use crate::cost::output_errors;
 use crate::error::Error;
-use crate::gemm::{self, Finish, Isa, Kernel, Layout, NARROW};
+use crate::gemm::{self, Finish, Isa, Kernel, LINE, Layout, NARROW, on_lines};
 use crate::matrix::{Matrix, all_finite};
 use crate::network::{Gradients, TwoLayerNet};
 use crate::tiny::{self, TinyPass};
@@ -322,21 +322,6 @@ impl Workspace {
             g.dj_dw2 = Matrix::zeros(h, o);
         }
     }
-}
-
-/// f64 values per cache line (64 bytes).
-const LINE: usize = 64 / size_of::<f64>();
-
-/// A buffer sized with `LINE − 1` spare values, from its first cache-line
-/// boundary on, without the spare. Rows of a multiple of 8 values then
-/// start on lines, and the product kernels' 64-byte loads and stores of
-/// them each touch one line instead of two: 5–10 % faster products at S2's
-/// sizes.
-fn on_lines(buf: &mut [f64]) -> &mut [f64] {
-    let spare = buf.len().min(LINE - 1);
-    let len = buf.len() - spare;
-    let start = (buf.as_ptr() as usize).wrapping_neg() / size_of::<f64>() % LINE;
-    &mut buf[start.min(spare)..][..len]
 }
 
 /// `w`, a matrix with rows of `cols` values, or a copy of it in `copy` that
@@ -800,21 +785,10 @@ fn check(values: &[f64], what: &'static str) -> Result<(), Error> {
 mod tests {
     use super::*;
 
-    /// `on_lines` gives every value but the spare, from a cache line, out
-    /// of storage that starts anywhere; `lined_up` copies exactly the
-    /// matrices whose rows it can line up.
+    /// `lined_up` copies exactly the matrices whose rows it can line up.
     #[test]
-    fn buffers_start_on_cache_lines() {
+    fn lined_up_copies_only_what_it_can_line_up() {
         let on_a_line = |v: &[f64]| (v.as_ptr() as usize).is_multiple_of(64);
-        let mut storage = vec![0.0; 64];
-        for offset in 0..LINE {
-            for len in 0..=40 {
-                let buf = &mut storage[offset..offset + len + LINE - 1];
-                let lined = on_lines(buf);
-                assert_eq!(lined.len(), len);
-                assert!(len == 0 || on_a_line(lined), "{offset}, {len}");
-            }
-        }
         let values: Vec<f64> = (0..60).map(f64::from).collect();
         let mut copy = Vec::new();
         for offset in 0..LINE {
