@@ -331,8 +331,7 @@ fn lined_up<'a>(w: &'a [f64], cols: usize, copy: &'a mut Vec<f64>) -> &'a [f64] 
     if !cols.is_multiple_of(LINE) || (w.as_ptr() as usize).is_multiple_of(LINE * size_of::<f64>()) {
         return w;
     }
-    copy.resize(w.len() + LINE - 1, 0.0);
-    let lined = on_lines(copy);
+    let lined = gemm::lines(copy, w.len());
     lined.copy_from_slice(w);
     lined
 }

@@ -549,7 +549,7 @@ pub(crate) fn on_lines(buf: &mut [f64]) -> &mut [f64] {
 }
 
 /// `len` values of `scratch`, grown if need be, from a cache line on.
-fn lines(scratch: &mut Vec<f64>, len: usize) -> &mut [f64] {
+pub(crate) fn lines(scratch: &mut Vec<f64>, len: usize) -> &mut [f64] {
     if scratch.len() < len + LINE - 1 {
         scratch.resize(len + LINE - 1, 0.0);
     }
@@ -655,6 +655,7 @@ fn write_tile<const MR: usize, const NR: usize>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     /// `on_lines` gives every value but the spare, from a cache line, out
     /// of storage that starts anywhere.
@@ -670,7 +671,6 @@ mod tests {
             }
         }
     }
-    use proptest::prelude::*;
 
     /// The textbook triple loop over views.
     fn naive(m: usize, k: usize, n: usize, a: View<'_>, b: View<'_>) -> Vec<f64> {
