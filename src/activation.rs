@@ -1,4 +1,5 @@
-//! The sigmoid activation f(z) = 1 / (1 + e^(−z)) and its derivative.
+//! The activations a layer can apply, each with its derivative: above
+//! all the series' sigmoid f(z) = 1 / (1 + e^(−z)).
 //!
 //! Both are computed from e = e^(−|z|), which lies in (0, 1] for every `z`
 //! and so can never overflow:
@@ -19,7 +20,7 @@
 //! e^(−37) ≈ 8.5e−17. The form above has neither flaw: it is within a few
 //! ulp of the exact value wherever that value is a normal `f64`.
 
-use crate::exp::exp_nonpositive;
+use crate::exp::{exp_nonpositive, expm1_reduced};
 use crate::gemm::{Isa, Kernel, Path, dispatch};
 
 /// The sigmoid (logistic) function f(z) = 1 / (1 + e^(−z)), the network's
@@ -41,7 +42,7 @@ use crate::gemm::{Isa, Kernel, Path, dispatch};
 /// assert!(sigmoid(-800.0) == 0.0 && sigmoid(-700.0) > 0.0);
 /// ```
 pub fn sigmoid(z: f64) -> f64 {
-    dispatch(Path::best(), Scalar(z)).0
+    Activation::Sigmoid.apply(z)
 }
 
 /// The derivative of the sigmoid, f′(z) = e^(−z) / (1 + e^(−z))², the series'
@@ -66,54 +67,215 @@ pub fn sigmoid(z: f64) -> f64 {
 /// assert_eq!(sigmoid_prime(-1e4), 0.0);
 /// ```
 pub fn sigmoid_prime(z: f64) -> f64 {
-    dispatch(Path::best(), Scalar(z)).1
+    Activation::Sigmoid.derivative(z)
+}
+
+/// The activation f of a layer, applied element-wise to z(l) to give
+/// a(l) = f(z(l)). Each is computed with its derivative f′ from one
+/// evaluation, and both are finite for every finite z.
+///
+/// ```text
+/// Sigmoid   f(z) = 1 / (1 + e^(−z))        f′(z) = e / (1 + e)²,   e = e^(−|z|)
+/// Tanh      f(z) = tanh z                  f′(z) = 4e / (1 + e)²,  e = e^(−2|z|)
+/// Relu      f(z) = max(z, 0)               f′(z) = 1 for z > 0, else 0 (so ReLU′(0) = 0)
+/// Identity  f(z) = z                       f′(z) = 1
+/// ```
+///
+/// The sigmoid is the series' activation and the default. tanh is
+/// computed as sign(z)·(1 − e)/(1 + e), with 1 − e = −(e^(−2|z|) − 1) taken
+/// from the exponential's own e^r − 1 where |z| is small, so that it keeps
+/// its relative precision near 0; f′ = 1 − tanh² is computed in the form
+/// 4e/(1 + e)², which does not round to 0 in the tails.
+///
+/// # Examples
+///
+/// ```
+/// use backprop::Activation;
+///
+/// assert_eq!(Activation::default(), Activation::Sigmoid);
+/// assert_eq!(Activation::Sigmoid.apply(0.0), 0.5);
+/// assert_eq!(Activation::Tanh.derivative(0.0), 1.0);
+/// assert_eq!((Activation::Relu.apply(-2.0), Activation::Relu.derivative(0.0)), (0.0, 0.0));
+/// assert_eq!(Activation::Identity.apply(-2.5), -2.5);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Activation {
+    /// f(z) = 1 / (1 + e^(−z)), the series' activation.
+    #[default]
+    Sigmoid,
+    /// f(z) = tanh z.
+    Tanh,
+    /// f(z) = max(z, 0), with f′(0) = 0.
+    Relu,
+    /// f(z) = z: a linear layer, as for an output that is not a probability.
+    Identity,
+}
+
+impl Activation {
+    /// Every activation, in declaration order.
+    pub const ALL: [Activation; 4] = [
+        Activation::Sigmoid,
+        Activation::Tanh,
+        Activation::Relu,
+        Activation::Identity,
+    ];
+
+    /// f(z), exactly as the network applies it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop::{sigmoid, Activation};
+    ///
+    /// assert_eq!(Activation::Sigmoid.apply(1.5), sigmoid(1.5));
+    /// assert!((Activation::Tanh.apply(0.5) - 0.5f64.tanh()).abs() < 1e-16);
+    /// ```
+    #[must_use]
+    pub fn apply(self, z: f64) -> f64 {
+        dispatch(Path::best(), Scalar(self, z)).0
+    }
+
+    /// f′(z), exactly as backpropagation uses it: finite for every `z`
+    /// that is not NaN.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop::{sigmoid_prime, Activation};
+    ///
+    /// assert_eq!(Activation::Sigmoid.derivative(1.5), sigmoid_prime(1.5));
+    /// assert_eq!(Activation::Relu.derivative(3.0), 1.0);
+    /// // Far in the tail tanh′ is tiny but not rounded away to 0.
+    /// assert!(Activation::Tanh.derivative(30.0) > 3.5e-26);
+    /// ```
+    #[must_use]
+    pub fn derivative(self, z: f64) -> f64 {
+        dispatch(Path::best(), Scalar(self, z)).1
+    }
+
+    /// The name used in printed traces and saved networks: `sigmoid`,
+    /// `tanh`, `relu` or `identity`.
+    ///
+    /// ```
+    /// assert_eq!(backprop::Activation::Relu.name(), "relu");
+    /// ```
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Activation::Sigmoid => "sigmoid",
+            Activation::Tanh => "tanh",
+            Activation::Relu => "relu",
+            Activation::Identity => "identity",
+        }
+    }
+
+    /// f(z) and f′(z) from one evaluation, with the multiply-adds `FMA`
+    /// names.
+    #[inline(always)]
+    pub(crate) fn with_prime<const FMA: bool>(self, z: f64) -> (f64, f64) {
+        match self {
+            Activation::Sigmoid => sigmoid_with_prime::<FMA>(z),
+            Activation::Tanh => tanh_with_prime::<FMA>(z),
+            Activation::Relu => relu_with_prime(z),
+            Activation::Identity => (z, 1.0),
+        }
+    }
+}
+
+impl std::fmt::Display for Activation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// f and f′ of one value, with the multiply-adds of the instruction set the
 /// vectorised path uses on this CPU, so that both give the same bits.
-struct Scalar(f64);
+struct Scalar(Activation, f64);
 
 impl Kernel for Scalar {
     type Output = (f64, f64);
     #[inline(always)]
     fn run<I: Isa>(self, _: I) -> (f64, f64) {
         if I::FMA {
-            sigmoid_with_prime::<true>(self.0)
+            self.0.with_prime::<true>(self.1)
         } else {
-            sigmoid_with_prime::<false>(self.0)
+            self.0.with_prime::<false>(self.1)
         }
     }
 }
 
-/// [`activate`] as a [`Kernel`], with the multiply-adds of the path it runs
-/// on.
-pub(crate) struct Activate<'a>(pub &'a mut [f64], pub &'a mut [f64]);
-
-impl Kernel for Activate<'_> {
-    type Output = bool;
-    #[inline(always)]
-    fn run<I: Isa>(self, _: I) -> bool {
-        if I::FMA {
-            activate::<true>(self.0, self.1)
-        } else {
-            activate::<false>(self.0, self.1)
-        }
-    }
-}
-
-/// The network's activation over a slice: every z replaced by f(z), and
-/// f′(z) written beside it, from one exponential and one division per
-/// element, in branch-free code the compiler vectorises. With `FMA` as the
-/// running path sets it, equal to [`sigmoid`] and [`sigmoid_prime`] element
-/// by element. Returns whether every z was finite.
+/// A layer's activation over a block of rows of z, `cols` values each:
+/// every z replaced by f(z + b), with b the layer's bias where it has one,
+/// and f′(z + b) written beside it, from one evaluation per element in
+/// branch-free code the compiler vectorises. With `FMA` as the running path
+/// sets it, equal element by element to [`Activation::apply`] and
+/// [`Activation::derivative`] of z + b. Returns whether every z + b was
+/// finite.
 #[inline(always)]
-pub(crate) fn activate<const FMA: bool>(z: &mut [f64], fp: &mut [f64]) -> bool {
+pub(crate) fn activate<const FMA: bool>(
+    f: Activation,
+    z: &mut [f64],
+    fp: &mut [f64],
+    bias: Option<&[f64]>,
+) -> bool {
+    // One loop per activation, so that each is compiled without a branch
+    // on the kind inside it.
+    match f {
+        Activation::Sigmoid => apply_rows(sigmoid_with_prime::<FMA>, z, fp, bias),
+        Activation::Tanh => apply_rows(tanh_with_prime::<FMA>, z, fp, bias),
+        Activation::Relu => apply_rows(relu_with_prime, z, fp, bias),
+        Activation::Identity => apply_rows(|z| (z, 1.0), z, fp, bias),
+    }
+}
+
+#[inline(always)]
+fn apply_rows(
+    f: impl Fn(f64) -> (f64, f64),
+    z: &mut [f64],
+    fp: &mut [f64],
+    bias: Option<&[f64]>,
+) -> bool {
     let mut finite = true;
-    for (z, fp) in z.iter_mut().zip(fp.iter_mut()) {
-        finite &= z.is_finite();
-        (*z, *fp) = sigmoid_with_prime::<FMA>(*z);
+    match bias {
+        // Adding 0.0 would turn −0.0 into +0.0: without a bias, z as it is.
+        None => {
+            for (z, fp) in z.iter_mut().zip(fp.iter_mut()) {
+                finite &= z.is_finite();
+                (*z, *fp) = f(*z);
+            }
+        }
+        Some(b) => {
+            for (z, fp) in z
+                .chunks_exact_mut(b.len())
+                .zip(fp.chunks_exact_mut(b.len()))
+            {
+                for ((z, fp), &b) in z.iter_mut().zip(fp.iter_mut()).zip(b) {
+                    let z_b = *z + b;
+                    finite &= z_b.is_finite();
+                    (*z, *fp) = f(z_b);
+                }
+            }
+        }
     }
     finite
+}
+
+/// [`activate`] as a [`Kernel`], with the multiply-adds of the path it
+/// runs on: f over z, f′ into fp, no bias.
+#[cfg(test)]
+pub(crate) struct Activate<'a>(pub Activation, pub &'a mut [f64], pub &'a mut [f64]);
+
+#[cfg(test)]
+impl Kernel for Activate<'_> {
+    type Output = bool;
+    fn run<I: Isa>(self, _: I) -> bool {
+        if I::FMA {
+            activate::<true>(self.0, self.1, self.2, None)
+        } else {
+            activate::<false>(self.0, self.1, self.2, None)
+        }
+    }
 }
 
 /// f(z) and f′(z) from e = e^(−|z|), which lies in (0, 1] and so never
@@ -127,6 +289,33 @@ pub(crate) fn sigmoid_with_prime<const FMA: bool>(z: f64) -> (f64, f64) {
     // exact value never exceeds it, so the bound is the nearer answer.
     let f_prime = (e * inv * inv).min(0.25);
     (f, f_prime)
+}
+
+/// Below this, −2|z| is inside the exponential's reduced range, where
+/// its e^r − 1 is accurate to a few ulp on its own.
+const TANH_SMALL: f64 = std::f64::consts::LN_2 / 4.0;
+
+/// tanh z and 1 − tanh² z from e = e^(−2|z|) and 1 / (1 + e):
+/// tanh |z| = (1 − e)/(1 + e) and 1 − tanh² = 4e/(1 + e)².
+#[inline(always)]
+pub(crate) fn tanh_with_prime<const FMA: bool>(z: f64) -> (f64, f64) {
+    let x = -2.0 * z.abs();
+    let e = exp_nonpositive::<FMA>(x);
+    // 1 − e loses e's relative precision where e is near 1; there the
+    // exponential's own e^x − 1 has it (both are computed, so no branch).
+    let small = -expm1_reduced::<FMA>(if z.abs() < TANH_SMALL { x } else { 0.0 });
+    let one_minus_e = if z.abs() < TANH_SMALL { small } else { 1.0 - e };
+    let inv = 1.0 / (1.0 + e);
+    let f = (one_minus_e * inv).copysign(z);
+    let f_prime = (4.0 * e * inv * inv).min(1.0);
+    (f, f_prime)
+}
+
+/// max(z, 0) and its derivative, 1 for z > 0 and 0 otherwise (the usual
+/// choice at the kink, z = 0).
+#[inline(always)]
+fn relu_with_prime(z: f64) -> (f64, f64) {
+    if z > 0.0 { (z, 1.0) } else { (0.0, 0.0) }
 }
 
 #[cfg(test)]
@@ -168,13 +357,19 @@ mod tests {
         ]);
         let mut a = z.clone();
         let mut fp = vec![0.0; z.len()];
-        assert!(dispatch(Path::best(), Activate(&mut a, &mut fp)));
+        assert!(dispatch(
+            Path::best(),
+            Activate(Activation::Sigmoid, &mut a, &mut fp)
+        ));
         for (&z, (a, fp)) in z.iter().zip(a.iter().zip(&fp)) {
             assert_eq!(a.to_bits(), sigmoid(z).to_bits(), "f({z})");
             assert_eq!(fp.to_bits(), sigmoid_prime(z).to_bits(), "f′({z})");
         }
         let mut bad = [1.0, f64::INFINITY];
-        assert!(!dispatch(Path::best(), Activate(&mut bad, &mut [0.0; 2])));
+        assert!(!dispatch(
+            Path::best(),
+            Activate(Activation::Sigmoid, &mut bad, &mut [0.0; 2])
+        ));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! Part 7's regularised mean.
 
 use crate::error::Error;
+use crate::layer::Layer;
 use crate::matrix::Matrix;
 
 /// Which cost J a [`TwoLayerNet`](crate::TwoLayerNet) measures and
@@ -61,15 +62,9 @@ impl Cost {
     }
 
     /// J for targets `y`, predictions `y_hat` and the weights.
-    pub(crate) fn value(
-        self,
-        y: &Matrix,
-        y_hat: &Matrix,
-        w1: &Matrix,
-        w2: &Matrix,
-    ) -> Result<f64, Error> {
+    pub(crate) fn value(self, y: &Matrix, y_hat: &Matrix, layers: &[Layer]) -> Result<f64, Error> {
         let half_sse = half_sse(0.0, y.as_slice(), y_hat.as_slice());
-        self.value_from_half_sse(half_sse, y.rows(), w1, w2)
+        self.value_from_half_sse(half_sse, y.rows(), layers)
     }
 
     /// J from ½ Σ (y − ŷ)² over a batch of `n` examples and the weights.
@@ -77,13 +72,13 @@ impl Cost {
         self,
         half_sse: f64,
         n: usize,
-        w1: &Matrix,
-        w2: &Matrix,
+        layers: &[Layer],
     ) -> Result<f64, Error> {
         let j = match self {
             Cost::SumOfSquares => half_sse,
             Cost::Regularised { lambda } => {
-                let weights = w1.as_slice().iter().chain(w2.as_slice());
+                // The weights only: λ does not apply to biases.
+                let weights = layers.iter().flat_map(|l| l.weights.as_slice());
                 let penalty: f64 = weights.map(|&w| 0.5 * lambda * w * w).sum();
                 half_sse / n as f64 + penalty
             }
@@ -109,6 +104,16 @@ impl Cost {
             for (g, &w) in summed.iter_mut().zip(w.as_slice()) {
                 *g = *g / n + lambda * w;
             }
+        }
+    }
+
+    /// Turns the unscaled sum over examples Σ δ into ∂J/∂b, in place: the
+    /// penalty λ applies to weights only, so a bias's gradient is only
+    /// divided by N.
+    pub(crate) fn finish_bias_gradient(self, summed: &mut [f64], n: usize) {
+        if let Cost::Regularised { .. } = self {
+            let n = n as f64;
+            summed.iter_mut().for_each(|g| *g /= n);
         }
     }
 
@@ -160,11 +165,17 @@ mod tests {
         let y_hat = Matrix::from([[0.5], [0.5]]);
         let w1 = Matrix::from([[1.0, 2.0]]);
         let w2 = Matrix::from([[3.0], [-1.0]]);
+        let layers = crate::Network::from_weights(vec![w1, w2])
+            .unwrap()
+            .with_bias(2, Matrix::from([[100.0]]))
+            .unwrap();
+        let layers = layers.layers();
         // ½(0.25 + 0.25) = 0.25
-        assert_eq!(Cost::SumOfSquares.value(&y, &y_hat, &w1, &w2), Ok(0.25));
-        // 0.25 / 2 + (0.1 / 2)·(1 + 4 + 9 + 1) = 0.125 + 0.75
+        assert_eq!(Cost::SumOfSquares.value(&y, &y_hat, layers), Ok(0.25));
+        // 0.25 / 2 + (0.1 / 2)·(1 + 4 + 9 + 1) = 0.125 + 0.75: the bias
+        // is not penalised.
         let j = Cost::Regularised { lambda: 0.1 }
-            .value(&y, &y_hat, &w1, &w2)
+            .value(&y, &y_hat, layers)
             .unwrap();
         assert!((j - 0.875).abs() < 1e-15);
     }

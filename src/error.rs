@@ -64,6 +64,40 @@ pub enum Error {
         /// Shape of W(2).
         w2: Shape,
     },
+    /// A network was asked for with no weight matrices.
+    NoLayers,
+    /// W(l) does not chain onto the layer before it: it needs one row per
+    /// unit of that layer (per input, for W(1)).
+    LayerShapes {
+        /// The layer, numbered from 1 as W(1), W(2), ….
+        layer: usize,
+        /// The rows W(l) needs.
+        expected_rows: usize,
+        /// The shape of W(l).
+        found: Shape,
+    },
+    /// A layer of a [`Network`](crate::Network) would have no units, or a
+    /// weight matrix would be too large to address.
+    LayerSizes {
+        /// Inputs, then the units of each layer, as asked for.
+        sizes: Vec<usize>,
+    },
+    /// A bias b(l) is not `1 × units` of its layer.
+    BiasShape {
+        /// The layer, numbered from 1.
+        layer: usize,
+        /// `(1, units)`.
+        expected: Shape,
+        /// The shape given.
+        found: Shape,
+    },
+    /// A layer number is not one of the network's.
+    NoSuchLayer {
+        /// The layer asked for, numbered from 1.
+        layer: usize,
+        /// The network's number of layers (weight matrices).
+        depth: usize,
+    },
     /// The input matrix X has no rows: there is no example to learn from.
     EmptyBatch,
     /// The input matrix X does not have one column per input of the network.
@@ -151,6 +185,35 @@ impl fmt::Display for Error {
                 f,
                 "W(1) is {}×{} and W(2) is {}×{}: W(2) needs one row per column of W(1)",
                 w1.0, w1.1, w2.0, w2.1
+            ),
+            Error::NoLayers => f.write_str("a network needs at least one weight matrix"),
+            Error::LayerShapes {
+                layer,
+                expected_rows,
+                found,
+            } => write!(
+                f,
+                "W({layer}) is {}×{}, but the layer before it has {expected_rows} units: \
+                 W({layer}) needs {expected_rows} rows",
+                found.0, found.1
+            ),
+            Error::LayerSizes { sizes } => write!(
+                f,
+                "layer sizes {sizes:?}: a network needs inputs and at least one layer, each \
+                 with at least one unit, and each weight matrix must fit in memory"
+            ),
+            Error::BiasShape {
+                layer,
+                expected,
+                found,
+            } => write!(
+                f,
+                "b({layer}) is {}×{}, but layer {layer} needs a {}×{} bias",
+                found.0, found.1, expected.0, expected.1
+            ),
+            Error::NoSuchLayer { layer, depth } => write!(
+                f,
+                "there is no layer {layer}: the network's layers are numbered 1 to {depth}"
             ),
             Error::EmptyBatch => f.write_str("X has no rows: a batch needs at least one example"),
             Error::InputColumns { expected, found } => write!(

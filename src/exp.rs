@@ -72,7 +72,7 @@ pub(crate) fn exp_nonpositive<const FMA: bool>(x: f64) -> f64 {
 /// deep, as with Estrin's scheme but with fewer operations, where Horner's
 /// rule would be ten deep (latency is most of the cost of a small batch).
 #[inline(always)]
-fn expm1_reduced<const FMA: bool>(r: f64) -> f64 {
+pub(crate) fn expm1_reduced<const FMA: bool>(r: f64) -> f64 {
     // Near the Taylor coefficients 1/2!, 1/3!, …, 1/11!.
     const C: [f64; 10] = [
         f64::from_bits(0x3FE0_0000_0000_000A), // 0.5000000000000011

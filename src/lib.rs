@@ -133,23 +133,25 @@ mod cost;
 pub mod data;
 mod error;
 mod exp;
+mod fused;
 mod gemm;
-mod gradcheck;
+mod layer;
 mod matrix;
-mod network;
+mod net;
 mod rng;
-mod tiny;
 mod train;
-mod workspace;
 
-pub use activation::{sigmoid, sigmoid_prime};
+pub use activation::{Activation, sigmoid, sigmoid_prime};
 pub use cost::Cost;
 pub use error::{Error, Shape};
-pub use gradcheck::{DEFAULT_EPSILON, GradientCheck, numerical_gradient, relative_error};
+pub use fused::plan::PARALLEL_WORK;
+pub use layer::Layer;
 pub use matrix::Matrix;
-pub use network::{Gradients, Trace, TwoLayerNet};
+pub use net::{
+    DEFAULT_EPSILON, GradientCheck, Gradients, Network, NetworkBuilder, NetworkGradients,
+    NetworkTrace, Trace, TwoLayerNet, Workspace, numerical_gradient, relative_error,
+};
 pub use train::{Bfgs, GradientDescent, Model, Optimiser, Progress, Report, StopReason};
-pub use workspace::{PARALLEL_WORK, Workspace};
 
 // The README's examples run as doc tests.
 #[doc = include_str!("../README.md")]

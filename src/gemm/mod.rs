@@ -542,10 +542,22 @@ pub(crate) const LINE: usize = 64 / size_of::<f64>();
 /// each touch one line instead of two (S2's z(2) product alone: 5–10 %
 /// faster with its operands on lines).
 pub(crate) fn on_lines(buf: &mut [f64]) -> &mut [f64] {
+    let (start, len) = lined_part(buf);
+    &mut buf[start..start + len]
+}
+
+/// [`on_lines`] for reading.
+pub(crate) fn on_lines_ref(buf: &[f64]) -> &[f64] {
+    let (start, len) = lined_part(buf);
+    &buf[start..start + len]
+}
+
+/// Where [`on_lines`]'s part of `buf` starts, and its length.
+fn lined_part(buf: &[f64]) -> (usize, usize) {
     let spare = buf.len().min(LINE - 1);
     let len = buf.len() - spare;
     let start = (buf.as_ptr() as usize).wrapping_neg() / size_of::<f64>() % LINE;
-    &mut buf[start.min(spare)..][..len]
+    (start.min(spare), len)
 }
 
 /// `len` values of `scratch`, grown if need be, from a cache line on.

@@ -487,7 +487,7 @@ unsafe fn tile_avx2_fma(a: APanel<'_>, b: BPanel<'_>, steps: usize, out: TileOut
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::activation::{Activate, sigmoid_with_prime};
+    use crate::activation::{Activate, Activation, sigmoid_with_prime};
 
     /// Each path's activation equals, bit for bit, the scalar code with the
     /// same kind of multiply-add (the scalar form through `f64::mul_add`,
@@ -498,7 +498,10 @@ mod tests {
         for path in Path::available() {
             let mut a = z.clone();
             let mut fp = vec![0.0; z.len()];
-            assert!(dispatch(path, Activate(&mut a, &mut fp)));
+            assert!(dispatch(
+                path,
+                Activate(Activation::Sigmoid, &mut a, &mut fp)
+            ));
             let scalar = if path == Path::Portable {
                 sigmoid_with_prime::<false>
             } else {
@@ -511,7 +514,7 @@ mod tests {
             }
             let mut bad = [0.5, f64::NAN, 1.0];
             assert!(
-                !dispatch(path, Activate(&mut bad, &mut [0.0; 3])),
+                !dispatch(path, Activate(Activation::Sigmoid, &mut bad, &mut [0.0; 3])),
                 "{path:?}"
             );
         }

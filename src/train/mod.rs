@@ -24,14 +24,14 @@ pub use gradient_descent::GradientDescent;
 use crate::data::DataSet;
 use crate::error::Error;
 use crate::matrix::Matrix;
-use crate::network::TwoLayerNet;
+use crate::net::{Network, TwoLayerNet};
 use run::{Outcome, Run};
 
 /// Anything an [`Optimiser`] can train: a cost J(p) of a flat parameter
 /// vector p for a batch (X, y), and its gradient ∇J(p) in the same order.
 ///
-/// [`TwoLayerNet`] implements it; a deeper network implements these four
-/// methods and trains with the same optimisers.
+/// [`TwoLayerNet`] and [`Network`] implement it; any other model that
+/// implements these four methods trains with the same optimisers.
 ///
 /// # Examples
 ///
@@ -88,8 +88,25 @@ impl Model for TwoLayerNet {
     }
 
     fn cost_and_gradient(&self, x: &Matrix, y: &Matrix) -> Result<(f64, Vec<f64>), Error> {
-        let (j, g) = self.cost_and_gradients(x, y)?;
-        Ok((j, g.to_vec()))
+        self.network().cost_and_unrolled_gradient(x, y)
+    }
+}
+
+impl Model for Network {
+    fn params(&self) -> Vec<f64> {
+        Network::params(self)
+    }
+
+    fn set_params(&mut self, params: &[f64]) -> Result<(), Error> {
+        Network::set_params(self, params)
+    }
+
+    fn cost(&self, x: &Matrix, y: &Matrix) -> Result<f64, Error> {
+        Network::cost(self, x, y)
+    }
+
+    fn cost_and_gradient(&self, x: &Matrix, y: &Matrix) -> Result<(f64, Vec<f64>), Error> {
+        self.cost_and_unrolled_gradient(x, y)
     }
 }
 

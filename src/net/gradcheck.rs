@@ -8,7 +8,7 @@
 
 use crate::error::Error;
 use crate::matrix::{Matrix, euclidean_norm};
-use crate::network::TwoLayerNet;
+use crate::net::{Network, TwoLayerNet};
 
 /// The series' step for central differences, ε = 1e-4, used by
 /// [`TwoLayerNet::check_gradients`].
@@ -230,12 +230,106 @@ impl TwoLayerNet {
     ) -> Result<GradientCheck, Error> {
         let analytic = self.gradients(x, y)?.to_vec();
         let numerical = self.numerical_gradients(x, y, epsilon)?;
+        Ok(GradientCheck::of(analytic, numerical))
+    }
+}
+
+impl GradientCheck {
+    fn of(analytic: Vec<f64>, numerical: Vec<f64>) -> Self {
         let relative_error = relative_error(&analytic, &numerical);
-        Ok(GradientCheck {
+        GradientCheck {
             analytic,
             numerical,
             relative_error,
-        })
+        }
+    }
+}
+
+impl Network {
+    /// ∂J/∂W and ∂J/∂b by central differences of [`cost`](Self::cost) with
+    /// step `epsilon`, unrolled in the order of [`params`](Self::params).
+    /// The network is not changed.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`cost`](Self::cost), and [`Error::InvalidSetting`] when
+    /// `epsilon` is not finite and positive.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop::{data, Activation, Network};
+    ///
+    /// let d = data::part1_normalised();
+    /// let net = Network::builder(2).biased_layer(4, Activation::Tanh).layer(1, Activation::Sigmoid).build()?;
+    /// let numgrad = net.numerical_gradients(&d.x, &d.y, 1e-4)?;
+    /// assert_eq!(numgrad.len(), net.param_count());
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    pub fn numerical_gradients(
+        &self,
+        x: &Matrix,
+        y: &Matrix,
+        epsilon: f64,
+    ) -> Result<Vec<f64>, Error> {
+        self.cost(x, y)?;
+        let mut probe = self.clone();
+        numerical_gradient(
+            |params| {
+                probe.set_params(params)?;
+                probe.cost(x, y)
+            },
+            &self.params(),
+            epsilon,
+        )
+    }
+
+    /// Compares the backpropagated gradient with central differences
+    /// (ε = [`DEFAULT_EPSILON`]), as Part 5 of the series does.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`gradients`](Self::gradients).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop::{data, Network};
+    ///
+    /// let d = data::part1_normalised();
+    /// let check = Network::random(&[2, 4, 3, 1], 9)?.check_gradients(&d.x, &d.y)?;
+    /// assert!(check.relative_error < 1e-8);
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    pub fn check_gradients(&self, x: &Matrix, y: &Matrix) -> Result<GradientCheck, Error> {
+        self.check_gradients_with(x, y, DEFAULT_EPSILON)
+    }
+
+    /// [`check_gradients`](Self::check_gradients) with a chosen step `epsilon`.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`numerical_gradients`](Self::numerical_gradients).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop::{data, Network};
+    ///
+    /// let d = data::part1_normalised();
+    /// let net = Network::random(&[2, 3, 1], 9)?;
+    /// assert!(net.check_gradients_with(&d.x, &d.y, -1.0).is_err());
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    pub fn check_gradients_with(
+        &self,
+        x: &Matrix,
+        y: &Matrix,
+        epsilon: f64,
+    ) -> Result<GradientCheck, Error> {
+        let analytic = self.gradients(x, y)?.to_vec();
+        let numerical = self.numerical_gradients(x, y, epsilon)?;
+        Ok(GradientCheck::of(analytic, numerical))
     }
 }
 

@@ -3,12 +3,12 @@
 
 use std::fmt;
 
-use crate::activation::{sigmoid, sigmoid_prime};
 use crate::cost::Cost;
 use crate::error::Error;
 use crate::matrix::Matrix;
-use crate::rng::Rng;
-use crate::workspace::Workspace;
+use crate::net::network::{Network, check_finite};
+use crate::net::trace::check_no_overflow;
+use crate::net::{NetworkTrace, Workspace};
 
 /// A fully connected network with one hidden layer and sigmoid activations:
 /// the 2-3-1 network of the series, at any layer sizes.
@@ -28,6 +28,10 @@ use crate::workspace::Workspace;
 /// that takes a batch computes what it needs and returns it, so a
 /// `&TwoLayerNet` can be shared freely and a rejected call changes nothing.
 ///
+/// It is the two-layer case of [`Network`], and computes through the same
+/// engine: its forward values, J and gradients are those of
+/// `Network::from_weights(vec![w1, w2])`, bit for bit.
+///
 /// # Examples
 ///
 /// ```
@@ -43,9 +47,8 @@ use crate::workspace::Workspace;
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct TwoLayerNet {
-    w1: Matrix,
-    w2: Matrix,
-    cost: Cost,
+    /// Two sigmoid layers without biases.
+    net: Network,
 }
 
 /// ∂J/∂W(1) and ∂J/∂W(2), each the shape of its weight matrix: the series'
@@ -149,14 +152,6 @@ impl From<Trace> for Gradients {
     }
 }
 
-/// The forward pass's terms, before any target is involved.
-struct Forward {
-    z2: Matrix,
-    a2: Matrix,
-    z3: Matrix,
-    y_hat: Matrix,
-}
-
 impl TwoLayerNet {
     /// A network with the given weights: W(1) is `inputs × hidden`, W(2) is
     /// `hidden × outputs`.
@@ -195,9 +190,7 @@ impl TwoLayerNet {
         check_finite(&w1, "W(1)")?;
         check_finite(&w2, "W(2)")?;
         Ok(Self {
-            w1,
-            w2,
-            cost: Cost::default(),
+            net: Network::from_weights(vec![w1, w2])?,
         })
     }
 
@@ -229,22 +222,10 @@ impl TwoLayerNet {
         seed: u64,
     ) -> Result<Self, Error> {
         let sizes = [input_size, hidden_size, output_size];
-        let fits = |rows: usize, cols: usize| {
-            rows.checked_mul(cols)
-                .and_then(|n| n.checked_mul(size_of::<f64>()))
-                .is_some_and(|bytes| bytes <= isize::MAX as usize)
-        };
-        if sizes.contains(&0) || !fits(input_size, hidden_size) || !fits(hidden_size, output_size) {
-            return Err(Error::InvalidSizes { sizes });
+        match Network::random(&sizes, seed) {
+            Ok(net) => Ok(Self { net }),
+            Err(_) => Err(Error::InvalidSizes { sizes }),
         }
-        let mut rng = Rng::new(seed);
-        let w1 = Matrix::randn_from(input_size, hidden_size, &mut rng);
-        let w2 = Matrix::randn_from(hidden_size, output_size, &mut rng);
-        Ok(Self {
-            w1,
-            w2,
-            cost: Cost::default(),
-        })
     }
 
     /// The same network measuring and differentiating the given [`Cost`].
@@ -269,8 +250,7 @@ impl TwoLayerNet {
     /// ```
     pub fn with_cost(self, cost: Cost) -> Result<Self, Error> {
         Ok(Self {
-            cost: cost.validated()?,
-            ..self
+            net: self.net.with_cost(cost)?,
         })
     }
 
@@ -286,7 +266,25 @@ impl TwoLayerNet {
     /// # Ok::<(), backprop::Error>(())
     /// ```
     pub fn cost_function(&self) -> Cost {
-        self.cost
+        self.net.cost_function()
+    }
+
+    /// The same network as a [`Network`] of two layers, which computes
+    /// exactly as this one does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop::{data, TwoLayerNet};
+    ///
+    /// let d = data::part1_normalised();
+    /// let net = TwoLayerNet::random(2, 3, 1, 0)?;
+    /// assert_eq!(net.network().cost(&d.x, &d.y)?, net.cost(&d.x, &d.y)?);
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    #[must_use]
+    pub fn network(&self) -> &Network {
+        &self.net
     }
 
     /// Number of inputs (columns of X): the series' `inputLayerSize`.
@@ -298,7 +296,7 @@ impl TwoLayerNet {
     /// # Ok::<(), backprop::Error>(())
     /// ```
     pub fn input_size(&self) -> usize {
-        self.w1.rows()
+        self.w1().rows()
     }
 
     /// Number of hidden units: the series' `hiddenLayerSize`.
@@ -310,7 +308,7 @@ impl TwoLayerNet {
     /// # Ok::<(), backprop::Error>(())
     /// ```
     pub fn hidden_size(&self) -> usize {
-        self.w1.cols()
+        self.w1().cols()
     }
 
     /// Number of outputs (columns of y): the series' `outputLayerSize`.
@@ -322,7 +320,7 @@ impl TwoLayerNet {
     /// # Ok::<(), backprop::Error>(())
     /// ```
     pub fn output_size(&self) -> usize {
-        self.w2.cols()
+        self.w2().cols()
     }
 
     /// Total number of weights, the length of [`params`](Self::params): 9 for
@@ -335,7 +333,7 @@ impl TwoLayerNet {
     /// # Ok::<(), backprop::Error>(())
     /// ```
     pub fn param_count(&self) -> usize {
-        self.w1.as_slice().len() + self.w2.as_slice().len()
+        self.net.param_count()
     }
 
     /// The first layer's weights W(1), `input_size × hidden_size`.
@@ -347,7 +345,7 @@ impl TwoLayerNet {
     /// # Ok::<(), backprop::Error>(())
     /// ```
     pub fn w1(&self) -> &Matrix {
-        &self.w1
+        self.net.layers()[0].weights()
     }
 
     /// The second layer's weights W(2), `hidden_size × output_size`.
@@ -359,7 +357,7 @@ impl TwoLayerNet {
     /// # Ok::<(), backprop::Error>(())
     /// ```
     pub fn w2(&self) -> &Matrix {
-        &self.w2
+        self.net.layers()[1].weights()
     }
 
     /// The prediction ŷ = f(f(X·W(1))·W(2)) for every row of X: the series'
@@ -384,8 +382,7 @@ impl TwoLayerNet {
     /// # Ok::<(), backprop::Error>(())
     /// ```
     pub fn forward(&self, x: &Matrix) -> Result<Matrix, Error> {
-        self.check_x(x)?;
-        Ok(self.propagate(x)?.y_hat)
+        self.net.forward(x)
     }
 
     /// The cost J of the batch: J = ½ Σ (y − ŷ)², summed over every example
@@ -413,9 +410,7 @@ impl TwoLayerNet {
     /// # Ok::<(), backprop::Error>(())
     /// ```
     pub fn cost(&self, x: &Matrix, y: &Matrix) -> Result<f64, Error> {
-        self.check_xy(x, y)?;
-        let y_hat = self.propagate(x)?.y_hat;
-        self.cost.value(y, &y_hat, &self.w1, &self.w2)
+        self.net.cost(x, y)
     }
 
     /// J and both gradients from one forward pass, as an optimiser wants
@@ -509,22 +504,13 @@ impl TwoLayerNet {
     /// # Ok::<(), backprop::Error>(())
     /// ```
     pub fn trace(&self, x: &Matrix, y: &Matrix) -> Result<Trace, Error> {
-        self.check_xy(x, y)?;
-        let Forward { z2, a2, z3, y_hat } = self.propagate(x)?;
-        let n = x.rows();
-
-        // δ(3) = −(y − ŷ) ⊙ f′(z(3)); −(y − ŷ) is ŷ − y exactly in IEEE arithmetic.
-        let delta3 = (&y_hat - y).multiply(&z3.map(sigmoid_prime));
-        // ∂J/∂W(2) = a(2)ᵀ·δ(3): the sum over examples of each one's vote.
-        let dj_dw2 = self.cost.gradient(a2.tr_dot(&delta3), &self.w2, n);
-        // δ(2) = δ(3)·W(2)ᵀ ⊙ f′(z(2)): the error carried back across W(2).
-        let delta2 = delta3.dot_tr(&self.w2).multiply(&z2.map(sigmoid_prime));
-        // ∂J/∂W(1) = Xᵀ·δ(2)
-        let dj_dw1 = self.cost.gradient(x.tr_dot(&delta2), &self.w1, n);
-
-        check_no_overflow(&dj_dw2, "dJ/dW(2)")?;
-        check_no_overflow(&delta2, "δ(2)")?;
-        check_no_overflow(&dj_dw1, "dJ/dW(1)")?;
+        let NetworkTrace {
+            z, a, delta, dj_dw, ..
+        } = self.net.trace(x, y)?;
+        let [z2, z3] = pair(z);
+        let [a2, y_hat] = pair(a);
+        let [delta2, delta3] = pair(delta);
+        let [dj_dw1, dj_dw2] = pair(dj_dw);
         Ok(Trace {
             z2,
             a2,
@@ -534,7 +520,7 @@ impl TwoLayerNet {
             delta2,
             dj_dw1,
             dj_dw2,
-            cost: self.cost,
+            cost: self.cost_function(),
         })
     }
 
@@ -554,7 +540,7 @@ impl TwoLayerNet {
     /// # Ok::<(), backprop::Error>(())
     /// ```
     pub fn params(&self) -> Vec<f64> {
-        [self.w1.as_slice(), self.w2.as_slice()].concat()
+        self.net.params()
     }
 
     /// Replaces all weights from a vector in the order of
@@ -578,22 +564,7 @@ impl TwoLayerNet {
     /// # Ok::<(), backprop::Error>(())
     /// ```
     pub fn set_params(&mut self, params: &[f64]) -> Result<(), Error> {
-        if params.len() != self.param_count() {
-            return Err(Error::ParamCount {
-                expected: self.param_count(),
-                found: params.len(),
-            });
-        }
-        if let Some(k) = params.iter().position(|p| !p.is_finite()) {
-            return Err(Error::NonFinite {
-                what: "parameters",
-                at: (0, k),
-            });
-        }
-        let (p1, p2) = params.split_at(self.w1.as_slice().len());
-        self.w1.as_mut_slice().copy_from_slice(p1);
-        self.w2.as_mut_slice().copy_from_slice(p2);
-        Ok(())
+        self.net.set_params(params)
     }
 
     /// One step of gradient descent: W(k) ← W(k) − η · ∂J/∂W(k) for both
@@ -648,74 +619,75 @@ impl TwoLayerNet {
         };
         // Both new matrices are built before either is stored, so an error
         // in the second leaves the first untouched too.
-        let w1 = step(&self.w1, "W(1)", &gradients.dj_dw1, "dJ/dW(1)")?;
-        let w2 = step(&self.w2, "W(2)", &gradients.dj_dw2, "dJ/dW(2)")?;
-        self.w1 = w1;
-        self.w2 = w2;
-        Ok(())
+        let w1 = step(self.w1(), "W(1)", &gradients.dj_dw1, "dJ/dW(1)")?;
+        let w2 = step(self.w2(), "W(2)", &gradients.dj_dw2, "dJ/dW(2)")?;
+        self.set_params(&[w1.as_slice(), w2.as_slice()].concat())
     }
 
-    fn check_x(&self, x: &Matrix) -> Result<(), Error> {
-        if x.cols() != self.input_size() {
-            return Err(Error::InputColumns {
-                expected: self.input_size(),
-                found: x.cols(),
-            });
-        }
-        if x.rows() == 0 {
-            return Err(Error::EmptyBatch);
-        }
-        check_finite(x, "X")
+    /// ∂J/∂W(1) and ∂J/∂W(2), as [`gradients`](Self::gradients) computes
+    /// them, written into `ws`: after the first call with a given shape, a
+    /// single-threaded call allocates nothing.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`gradients`](Self::gradients).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop::{data, TwoLayerNet, Workspace};
+    ///
+    /// let d = data::part1_normalised();
+    /// let net = TwoLayerNet::random(2, 3, 1, 42)?;
+    /// let mut ws = Workspace::new();
+    /// let g = net.gradients_in(&d.x, &d.y, &mut ws)?;
+    /// assert_eq!(g.dj_dw2.shape(), (3, 1));
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    pub fn gradients_in<'w>(
+        &self,
+        x: &Matrix,
+        y: &Matrix,
+        ws: &'w mut Workspace,
+    ) -> Result<&'w Gradients, Error> {
+        Ok(self.cost_and_gradients_in(x, y, ws)?.1)
     }
 
-    pub(crate) fn check_xy(&self, x: &Matrix, y: &Matrix) -> Result<(), Error> {
-        self.check_x(x)?;
-        if y.rows() != x.rows() {
-            return Err(Error::TargetRows {
-                expected: x.rows(),
-                found: y.rows(),
-            });
-        }
-        if y.cols() != self.output_size() {
-            return Err(Error::TargetColumns {
-                expected: self.output_size(),
-                found: y.cols(),
-            });
-        }
-        check_finite(y, "y")
-    }
-
-    /// The forward pass on an X already checked.
-    fn propagate(&self, x: &Matrix) -> Result<Forward, Error> {
-        // z(2) = X·W(1)
-        let z2 = x.dot(&self.w1);
-        check_no_overflow(&z2, "z(2)")?;
-        // a(2) = f(z(2))
-        let a2 = z2.map(sigmoid);
-        // z(3) = a(2)·W(2)
-        let z3 = a2.dot(&self.w2);
-        check_no_overflow(&z3, "z(3)")?;
-        // ŷ = f(z(3))
-        let y_hat = z3.map(sigmoid);
-        Ok(Forward { z2, a2, z3, y_hat })
+    /// J and both gradients, as [`cost_and_gradients`](Self::cost_and_gradients)
+    /// computes them, written into `ws`.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`cost_and_gradients`](Self::cost_and_gradients).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop::{data, TwoLayerNet, Workspace};
+    ///
+    /// let d = data::part1_normalised();
+    /// let net = TwoLayerNet::random(2, 3, 1, 42)?;
+    /// let mut ws = Workspace::new();
+    /// let (j, _) = net.cost_and_gradients_in(&d.x, &d.y, &mut ws)?;
+    /// assert_eq!(j, net.cost(&d.x, &d.y)?);
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    pub fn cost_and_gradients_in<'w>(
+        &self,
+        x: &Matrix,
+        y: &Matrix,
+        ws: &'w mut Workspace,
+    ) -> Result<(f64, &'w Gradients), Error> {
+        let j = self.net.backpropagate(x, y, ws)?;
+        Ok((j, ws.store_two_layer(self.net.layers())))
     }
 }
 
-/// Rejects user data holding NaN or ∞, naming where.
-fn check_finite(m: &Matrix, what: &'static str) -> Result<(), Error> {
-    match m.first_non_finite() {
-        None => Ok(()),
-        Some(at) => Err(Error::NonFinite { what, at }),
-    }
-}
-
-/// Rejects a computed term that left the range of `f64` although its inputs
-/// were finite.
-fn check_no_overflow(m: &Matrix, what: &'static str) -> Result<(), Error> {
-    match m.first_non_finite() {
-        None => Ok(()),
-        Some(_) => Err(Error::Overflow { what }),
-    }
+/// The two matrices of a two-layer vector, in order.
+fn pair(mut v: Vec<Matrix>) -> [Matrix; 2] {
+    let second = v.pop().expect("two layers");
+    let first = v.pop().expect("two layers");
+    [first, second]
 }
 
 impl fmt::Display for Trace {

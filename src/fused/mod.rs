@@ -1,0 +1,413 @@
+//! The fast gradient pass: the same backpropagation as
+//! [`Network::trace`](crate::Network::trace), fused and written into
+//! buffers that are reused from call to call, for a network of any depth.
+//! It never names a network type: it takes a stack of [`Layer`]s and a
+//! [`Cost`].
+//!
+//! The forward pass applies f and f′ while each block of z is fresh from
+//! the product (one evaluation gives both), the output error forms ŷ, δ and
+//! ½ Σ (y − ŷ)² together, and each hidden δ is scaled by f′(z) as the
+//! product produces it. After the first call for a given shape, a
+//! single-threaded call allocates nothing.
+//!
+//! ∂J/∂W is a sum over examples ("every example gets a vote"), so a large
+//! batch is cut into contiguous shards of rows, one per thread, and each
+//! shard runs its rows through the whole pass a block of rows at a time
+//! (a few MiB of terms, so they come back from cache rather than memory);
+//! [`plan`] states the order in which the sums are taken.
+//!
+//! - [`plan`]: threads, blocks, and the in-order path for tiny batches;
+//! - [`pass`]: the derivation, one function per equation;
+//! - [`products`]: the products, by the blocked kernels or in order;
+//! - this module: the buffers, the shards and their ordered reduction.
+
+mod pass;
+pub(crate) mod plan;
+mod products;
+
+use std::num::NonZeroUsize;
+
+use crate::cost::Cost;
+use crate::error::Error;
+use crate::gemm::{self, Isa, Kernel, LINE, Path, on_lines, on_lines_ref};
+use crate::layer::{Layer, Term, term};
+use crate::matrix::all_finite;
+use pass::{Net, Sums, Terms};
+use products::{Blocked, InOrder, Products};
+
+/// The buffers of the pass and its thread setting, reused from call to
+/// call: they grow to the largest shape they have served and never shrink.
+#[derive(Debug, Clone)]
+pub(crate) struct Buffers {
+    /// `None`: chosen per call from the problem's size.
+    pub threads: Option<NonZeroUsize>,
+    /// The budget for one block of rows: [`plan::BLOCK_BYTES`] but in tests.
+    pub block_bytes: usize,
+    shards: Vec<ShardBuffers>,
+    /// Per layer, where a(l) and f′(z(l)) start in a shard's terms.
+    term_offsets: Vec<usize>,
+    /// Per layer, where its gradient starts in the unrolled parameters.
+    sum_offsets: Vec<usize>,
+    /// Weights copied onto cache lines, and per layer where its copy is.
+    lined: Vec<f64>,
+    copies: Vec<Option<usize>>,
+    /// Parameters of the network last served.
+    params: usize,
+}
+
+/// One shard's buffers.
+#[derive(Debug, Clone, Default)]
+struct ShardBuffers {
+    /// Its block's rows of every a(l) and f′(z(l)).
+    terms: Vec<f64>,
+    /// Two buffers for hidden errors δ.
+    deltas: Vec<f64>,
+    /// Its gradient sums, unrolled as the parameters are.
+    sums: Vec<f64>,
+    /// Sums taken as their transposes.
+    transposed: Vec<f64>,
+    /// Packed panels for the products.
+    scratch: Vec<f64>,
+}
+
+impl Default for Buffers {
+    fn default() -> Self {
+        Self::new(None)
+    }
+}
+
+/// `len` rounded up to whole cache lines.
+fn lines_for(len: usize) -> usize {
+    len.next_multiple_of(LINE)
+}
+
+/// Grows `buf` to hold `len` values from a cache line on.
+fn grow(buf: &mut Vec<f64>, len: usize) {
+    if buf.len() < len + LINE - 1 {
+        buf.resize(len + LINE - 1, 0.0);
+    }
+}
+
+impl Buffers {
+    pub(crate) fn new(threads: Option<NonZeroUsize>) -> Self {
+        Buffers {
+            threads,
+            block_bytes: plan::BLOCK_BYTES,
+            shards: Vec::new(),
+            term_offsets: Vec::new(),
+            sum_offsets: Vec::new(),
+            lined: Vec::new(),
+            copies: Vec::new(),
+            params: 0,
+        }
+    }
+
+    /// The gradients of the last successful [`backpropagate`], unrolled in
+    /// the order of the parameters: for each layer ∂J/∂W row by row, then
+    /// ∂J/∂b where it has a bias. Unspecified after a failed one.
+    pub(crate) fn gradients(&self) -> &[f64] {
+        match self.shards.first() {
+            Some(first) => &on_lines_ref(&first.sums)[..self.params],
+            None => &[],
+        }
+    }
+
+    /// Sizes every buffer for `shards` shards taking `block` rows at a time
+    /// through `layers`, reusing what is there.
+    fn fit(&mut self, layers: &[Layer], block: usize, shards: usize) {
+        self.term_offsets.clear();
+        let mut terms = 0;
+        for layer in layers {
+            for _ in 0..2 {
+                self.term_offsets.push(terms);
+                terms += lines_for(block * layer.units());
+            }
+        }
+        self.sum_offsets.clear();
+        let mut params = 0;
+        for layer in layers {
+            self.sum_offsets.push(params);
+            params += layer.param_count();
+        }
+        self.params = params;
+        let widest_hidden = layers[1..].iter().map(Layer::inputs).max().unwrap_or(0);
+        let delta = lines_for(block * widest_hidden);
+        if self.shards.len() < shards {
+            self.shards.resize_with(shards, ShardBuffers::default);
+        }
+        for s in &mut self.shards[..shards] {
+            grow(&mut s.terms, terms);
+            grow(&mut s.deltas, 2 * delta);
+            grow(&mut s.sums, params);
+            grow(&mut s.transposed, params);
+        }
+        // The product kernels read rows of W in place, 8 values at a time:
+        // where W's rows could start on cache lines but its storage does
+        // not, a copy that does.
+        self.copies.clear();
+        let mut lined = 0;
+        for layer in layers {
+            let w = layer.weights.as_slice();
+            let aligned = (w.as_ptr() as usize).is_multiple_of(LINE * size_of::<f64>());
+            if layer.units().is_multiple_of(LINE) && !aligned {
+                self.copies.push(Some(lined));
+                lined += lines_for(w.len());
+            } else {
+                self.copies.push(None);
+            }
+        }
+        grow(&mut self.lined, lined);
+        let copies = on_lines(&mut self.lined);
+        for (layer, at) in layers.iter().zip(&self.copies) {
+            if let Some(at) = *at {
+                let w = layer.weights.as_slice();
+                copies[at..at + w.len()].copy_from_slice(w);
+            }
+        }
+    }
+}
+
+/// Runs the whole pass for the batch (X, y), already checked against
+/// `layers`: afterwards [`Buffers::gradients`] holds ∂J/∂W and ∂J/∂b of
+/// `cost`. Returns ½ Σ (y − ŷ)² (not checked for overflow: only the cost
+/// needs it).
+pub(crate) fn backpropagate(
+    layers: &[Layer],
+    cost: Cost,
+    x: &[f64],
+    y: &[f64],
+    n: usize,
+    bufs: &mut Buffers,
+) -> Result<f64, Error> {
+    let shards = plan::shards(bufs.threads, n, layers);
+    let tiny = shards == 1 && plan::tiny(n, layers);
+    let block = if tiny {
+        n
+    } else {
+        plan::block_rows(n.div_ceil(shards), layers, bufs.block_bytes)
+    };
+    bufs.fit(layers, block, shards);
+    let Buffers {
+        shards: shard_buffers,
+        term_offsets,
+        sum_offsets,
+        lined,
+        copies,
+        params,
+        ..
+    } = bufs;
+    let net = Net {
+        layers,
+        lined: on_lines(lined),
+        copies,
+    };
+    let path = Path::best();
+    let cut = Cut {
+        net,
+        n,
+        shards,
+        block,
+        tiny,
+        x,
+        y,
+        term_offsets,
+        sum_offsets,
+        params: *params,
+    };
+    let shard_at = |s, bufs| cut.shard(s, bufs);
+    let (first, others) = shard_buffers[..shards]
+        .split_first_mut()
+        .expect("at least one shard");
+    let half_sse = if shards == 1 {
+        gemm::dispatch(path, shard_at(0, first))?
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = others
+                .iter_mut()
+                .enumerate()
+                .map(|(s, bufs)| {
+                    let shard = shard_at(s + 1, bufs);
+                    scope.spawn(move || gemm::dispatch(path, shard))
+                })
+                .collect();
+            let mut half_sse = gemm::dispatch(path, shard_at(0, &mut *first));
+            // Joined and added in shard order, whatever order they end in.
+            for handle in handles {
+                let shard = handle
+                    .join()
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e));
+                half_sse = half_sse.and_then(|sum| Ok(sum + shard?));
+            }
+            half_sse
+        })?
+    };
+    let sums = &mut on_lines(&mut first.sums)[..*params];
+    for other in others.iter_mut() {
+        let partial = &on_lines(&mut other.sums)[..*params];
+        sums.iter_mut().zip(partial).for_each(|(g, p)| *g += p);
+    }
+    finish(layers, cost, sums, sum_offsets, n)?;
+    Ok(half_sse)
+}
+
+/// Turns the summed gradients into the cost's, last layer first, and
+/// checks them.
+fn finish(
+    layers: &[Layer],
+    cost: Cost,
+    sums: &mut [f64],
+    offsets: &[usize],
+    n: usize,
+) -> Result<(), Error> {
+    for (k, layer) in layers.iter().enumerate().rev() {
+        let at = offsets[k];
+        let (dj_dw, dj_db) =
+            sums[at..at + layer.param_count()].split_at_mut(layer.weights.as_slice().len());
+        cost.finish_gradient(dj_dw, &layer.weights, n);
+        check(dj_dw, term(Term::DjDw, k + 1))?;
+        cost.finish_bias_gradient(dj_db, n);
+        check(dj_db, term(Term::DjDb, k + 1))?;
+    }
+    Ok(())
+}
+
+fn check(values: &[f64], what: &'static str) -> Result<(), Error> {
+    if all_finite(values) {
+        Ok(())
+    } else {
+        Err(Error::Overflow { what })
+    }
+}
+
+/// A batch and how it is cut into shards.
+#[derive(Clone, Copy)]
+struct Cut<'a> {
+    net: Net<'a>,
+    n: usize,
+    shards: usize,
+    block: usize,
+    tiny: bool,
+    x: &'a [f64],
+    y: &'a [f64],
+    term_offsets: &'a [usize],
+    sum_offsets: &'a [usize],
+    params: usize,
+}
+
+impl<'a> Cut<'a> {
+    /// Shard `s`, with its buffers.
+    fn shard<'b>(&self, s: usize, bufs: &'b mut ShardBuffers) -> Shard<'b>
+    where
+        'a: 'b,
+    {
+        let Cut { n, shards, .. } = *self;
+        let layers = self.net.layers;
+        let (inputs, outputs) = (layers[0].inputs(), layers[layers.len() - 1].units());
+        // Contiguous row ranges, the first ones a row longer when N does
+        // not divide evenly.
+        let start = s * (n / shards) + s.min(n % shards);
+        let rows = n / shards + usize::from(s < n % shards);
+        Shard {
+            net: self.net,
+            rows,
+            block: self.block,
+            tiny: self.tiny,
+            x: &self.x[start * inputs..(start + rows) * inputs],
+            y: &self.y[start * outputs..(start + rows) * outputs],
+            term_offsets: self.term_offsets,
+            sum_offsets: self.sum_offsets,
+            params: self.params,
+            bufs,
+        }
+    }
+}
+
+/// One shard's rows of X and y, and its buffers.
+struct Shard<'a> {
+    net: Net<'a>,
+    rows: usize,
+    /// Rows per block: the terms hold this many.
+    block: usize,
+    /// Whether the products are taken in order (one block, one shard).
+    tiny: bool,
+    x: &'a [f64],
+    y: &'a [f64],
+    term_offsets: &'a [usize],
+    sum_offsets: &'a [usize],
+    params: usize,
+    bufs: &'a mut ShardBuffers,
+}
+
+/// A shard's pass as a [`Kernel`], so that all of it, products, activation
+/// and the loops between them, is compiled for the instruction set it runs
+/// on.
+impl Kernel for Shard<'_> {
+    type Output = Result<f64, Error>;
+    #[inline(always)]
+    fn run<I: Isa>(mut self, isa: I) -> Result<f64, Error> {
+        match (self.tiny, I::FMA) {
+            (true, true) => self.pass(&mut InOrder::<true>),
+            (true, false) => self.pass(&mut InOrder::<false>),
+            (false, _) => {
+                let scratch = std::mem::take(&mut self.bufs.scratch);
+                let mut blocked = Blocked { isa, scratch };
+                let half_sse = self.pass(&mut blocked);
+                self.bufs.scratch = blocked.scratch;
+                half_sse
+            }
+        }
+    }
+}
+
+impl Shard<'_> {
+    /// The shard's rows through the pass a block at a time (the first block
+    /// stores its sums, the later ones add to them); returns its
+    /// ½ Σ (y − ŷ)², added in row order.
+    #[inline(always)]
+    fn pass<P: Products>(&mut self, p: &mut P) -> Result<f64, Error> {
+        let layers = self.net.layers;
+        let (inputs, outputs) = (layers[0].inputs(), layers[layers.len() - 1].units());
+        let ShardBuffers {
+            terms,
+            deltas,
+            sums,
+            transposed,
+            ..
+        } = &mut *self.bufs;
+        let deltas = on_lines(deltas);
+        let (first, second) = deltas.split_at_mut(deltas.len() / 2 / LINE * LINE);
+        let mut terms = Terms {
+            values: on_lines(terms),
+            offsets: self.term_offsets,
+            deltas: [first, second],
+        };
+        let mut sums = Sums {
+            values: &mut on_lines(sums)[..self.params],
+            transposed: on_lines(transposed),
+            offsets: self.sum_offsets,
+        };
+        let mut half_sse = 0.0;
+        for start in (0..self.rows).step_by(self.block) {
+            let rows = self.block.min(self.rows - start);
+            let x = &self.x[start * inputs..(start + rows) * inputs];
+            let y = &self.y[start * outputs..(start + rows) * outputs];
+            let add = start > 0;
+            half_sse = pass::block(
+                p, self.net, rows, x, y, &mut terms, &mut sums, add, half_sse,
+            )?;
+        }
+        // The sums taken as transposes, into place.
+        for (layer, &at) in layers.iter().zip(self.sum_offsets) {
+            let (i, o) = (layer.inputs(), layer.units());
+            if P::transposes(o) {
+                let dj_dw_t = &sums.transposed[at..at + o * i];
+                for (p, row) in sums.values[at..at + i * o].chunks_exact_mut(o).enumerate() {
+                    for (j, g) in row.iter_mut().enumerate() {
+                        *g = dj_dw_t[j * i + p];
+                    }
+                }
+            }
+        }
+        Ok(half_sse)
+    }
+}

@@ -1,0 +1,247 @@
+//! The three products of the pass, in two ways: by the blocked kernels
+//! ([`Blocked`]), and by plain loops that sum every element in order
+//! ([`InOrder`]), for batches so small that a call's cost is its set-up.
+//!
+//! ```text
+//! forward           z ← a·W
+//! weight gradient   ∂J/∂W (+)= aᵀ·δ
+//! back              δ_below ← δ·Wᵀ ⊙ f′(z_below)
+//! ```
+
+use crate::exp::madd;
+use crate::gemm::{self, Finish, Isa, Layout, NARROW};
+use crate::matrix::all_finite;
+
+/// How the pass computes its products. Dimensions are (rows, inputs,
+/// units) of the layer whose W is involved, W stored `inputs × units`.
+pub(super) trait Products {
+    /// Whether multiply-adds are fused (rounded once), as the activation
+    /// must know to give the bits of [`Activation::apply`](crate::Activation::apply).
+    const FMA: bool;
+
+    /// z ← a·W: `a` rows × inputs, `z` rows × units.
+    fn forward(&mut self, dims: (usize, usize, usize), a: &[f64], w: &[f64], z: &mut [f64]);
+
+    /// ∂J/∂W ← aᵀ·δ, or += when `add`: `a` rows × inputs, `delta` rows ×
+    /// units, `dj_dw` inputs × units. Where [`Products::transposes`] says
+    /// so, the sum goes to `dj_dw_t` as δᵀ·a instead, units × inputs.
+    fn weight_gradient(
+        &mut self,
+        add: bool,
+        dims: (usize, usize, usize),
+        a: &[f64],
+        delta: &[f64],
+        dj_dw: &mut [f64],
+        dj_dw_t: &mut [f64],
+    );
+
+    /// `below` ← δ·Wᵀ ⊙ `fp`: `delta` rows × units, `below` and `fp` rows ×
+    /// inputs. Returns whether every value of `below` is finite.
+    fn back(
+        &mut self,
+        dims: (usize, usize, usize),
+        delta: &[f64],
+        w: &[f64],
+        fp: &[f64],
+        below: &mut [f64],
+    ) -> bool;
+
+    /// Whether the weight gradient of a layer of `units` units is summed
+    /// as its transpose.
+    fn transposes(units: usize) -> bool;
+}
+
+/// The blocked kernels of instruction set `I`, with their packing scratch.
+pub(super) struct Blocked<I> {
+    pub isa: I,
+    pub scratch: Vec<f64>,
+}
+
+impl<I: Isa> Products for Blocked<I> {
+    const FMA: bool = I::FMA;
+
+    #[inline(always)]
+    fn forward(&mut self, dims: (usize, usize, usize), a: &[f64], w: &[f64], z: &mut [f64]) {
+        gemm::multiply(self.isa, Layout::AB, dims, a, w, z, &mut self.scratch);
+    }
+
+    #[inline(always)]
+    fn weight_gradient(
+        &mut self,
+        add: bool,
+        (n, i, o): (usize, usize, usize),
+        a: &[f64],
+        delta: &[f64],
+        dj_dw: &mut [f64],
+        dj_dw_t: &mut [f64],
+    ) {
+        if o == 1 {
+            // δ is one value per row: each row adds a·δ, where a product
+            // would pay a set-up per row.
+            if !add {
+                dj_dw.fill(0.0);
+            }
+            for (a, &d) in a.chunks_exact(i).zip(delta) {
+                for (g, &a) in dj_dw.iter_mut().zip(a) {
+                    *g = I::madd(a, d, *g);
+                }
+            }
+        } else if Self::transposes(o) {
+            let sum = &mut dj_dw_t[..o * i];
+            gemm::multiply_add(
+                self.isa,
+                add,
+                Layout::AtB,
+                (o, n, i),
+                delta,
+                a,
+                sum,
+                &mut self.scratch,
+            );
+        } else {
+            gemm::multiply_add(
+                self.isa,
+                add,
+                Layout::AtB,
+                (i, n, o),
+                a,
+                delta,
+                dj_dw,
+                &mut self.scratch,
+            );
+        }
+    }
+
+    #[inline(always)]
+    fn back(
+        &mut self,
+        (n, i, o): (usize, usize, usize),
+        delta: &[f64],
+        w: &[f64],
+        fp: &[f64],
+        below: &mut [f64],
+    ) -> bool {
+        if o == 1 {
+            // W is a column and δ one value per row: each row of the
+            // result is that value times W, scaled.
+            for ((below, fp), &d) in below.chunks_exact_mut(i).zip(fp.chunks_exact(i)).zip(delta) {
+                for ((b, &fp), &w) in below.iter_mut().zip(fp).zip(w) {
+                    *b = d * w * fp;
+                }
+            }
+            return all_finite(below);
+        }
+        let mut scale = ScaleParts {
+            by: fp,
+            finite: true,
+        };
+        gemm::multiply_then(
+            self.isa,
+            Layout::ABt,
+            (n, o, i),
+            delta,
+            w,
+            below,
+            &mut self.scratch,
+            &mut scale,
+        );
+        scale.finite
+    }
+
+    /// With few units, the sum as δᵀ·a, whose cost follows the units as
+    /// rows of tiles, where as columns they would leave most of each tile
+    /// idle (see [`NARROW`]).
+    #[inline(always)]
+    fn transposes(units: usize) -> bool {
+        (2..=NARROW).contains(&units)
+    }
+}
+
+/// Multiplies each finished part of a product by the values at the same
+/// place in `by`, and notes whether all it gave is finite.
+struct ScaleParts<'a> {
+    by: &'a [f64],
+    finite: bool,
+}
+
+impl Finish for ScaleParts<'_> {
+    #[inline(always)]
+    fn part(&mut self, at: usize, part: &mut [f64]) {
+        let by = &self.by[at..at + part.len()];
+        // One pass: checked while each value is in a register.
+        let mut finite = true;
+        for (v, s) in part.iter_mut().zip(by) {
+            *v *= s;
+            finite &= v.is_finite();
+        }
+        self.finite &= finite;
+    }
+}
+
+/// Plain loops, one element at a time, each sum taken in order from 0 with
+/// the multiply-adds `FMA` names, as the blocked kernels sum products of
+/// at most [`DIRECT_TINY`](gemm::DIRECT_TINY) multiply-adds. Rows this
+/// short are not worth vector code, whose set-up would cost more than the
+/// sums.
+pub(super) struct InOrder<const FMA: bool>;
+
+impl<const FMA: bool> Products for InOrder<FMA> {
+    const FMA: bool = FMA;
+
+    #[inline(always)]
+    fn forward(&mut self, (_, k, n): (usize, usize, usize), a: &[f64], w: &[f64], z: &mut [f64]) {
+        for (a, z) in a.chunks_exact(k).zip(z.chunks_exact_mut(n)) {
+            for (j, z) in z.iter_mut().enumerate() {
+                *z = (0..k).fold(0.0, |s, q| madd::<FMA>(a[q], w[q * n + j], s));
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn weight_gradient(
+        &mut self,
+        add: bool,
+        (rows, m, n): (usize, usize, usize),
+        a: &[f64],
+        delta: &[f64],
+        dj_dw: &mut [f64],
+        _: &mut [f64],
+    ) {
+        for (p, g) in dj_dw.chunks_exact_mut(n).enumerate().take(m) {
+            for (j, g) in g.iter_mut().enumerate() {
+                let from = if add { *g } else { 0.0 };
+                *g = (0..rows).fold(from, |s, r| madd::<FMA>(a[r * m + p], delta[r * n + j], s));
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn back(
+        &mut self,
+        (_, i, o): (usize, usize, usize),
+        delta: &[f64],
+        w: &[f64],
+        fp: &[f64],
+        below: &mut [f64],
+    ) -> bool {
+        for ((below, fp), delta) in below
+            .chunks_exact_mut(i)
+            .zip(fp.chunks_exact(i))
+            .zip(delta.chunks_exact(o))
+        {
+            for ((b, &fp), w) in below.iter_mut().zip(fp).zip(w.chunks_exact(o)) {
+                let back = w
+                    .iter()
+                    .zip(delta)
+                    .fold(0.0, |s, (&w, &d)| madd::<FMA>(d, w, s));
+                *b = back * fp;
+            }
+        }
+        all_finite(below)
+    }
+
+    #[inline(always)]
+    fn transposes(_: usize) -> bool {
+        false
+    }
+}

@@ -1,0 +1,17 @@
+//! The networks' API: the series' [`TwoLayerNet`], any-depth [`Network`],
+//! the textbook route behind their traces, their gradient checks and the
+//! [`Workspace`] they compute gradients in.
+
+mod gradcheck;
+mod gradients;
+mod network;
+mod trace;
+mod two_layer;
+mod workspace;
+
+pub use gradcheck::{DEFAULT_EPSILON, GradientCheck, numerical_gradient, relative_error};
+pub use gradients::NetworkGradients;
+pub use network::{Network, NetworkBuilder};
+pub use trace::NetworkTrace;
+pub use two_layer::{Gradients, Trace, TwoLayerNet};
+pub use workspace::Workspace;

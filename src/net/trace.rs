@@ -1,0 +1,245 @@
+//! The textbook route: one whole-matrix operation per equation, every
+//! intermediate kept, for a learner to print. It is kept apart from the
+//! fused pass on purpose: it is the oracle the fused paths are tested
+//! against, written as plainly as the derivation.
+
+use std::fmt;
+
+use crate::cost::Cost;
+use crate::error::Error;
+use crate::layer::{Layer, Term, term};
+use crate::matrix::Matrix;
+use crate::net::NetworkGradients;
+use crate::net::network::Network;
+
+/// Every term of the derivation for one batch through a [`Network`]: each
+/// z(l), a(l) and δ(l), and each ∂J/∂W(l) and ∂J/∂b(l). With the
+/// regularised [`Cost`] the gradients include its `/ N + λ·W` terms; the
+/// errors δ are the same for both costs.
+///
+/// Index `k` of each vector belongs to layer l = k + 2 of units (z, a, δ)
+/// or to W(k + 1) (the gradients): `z[0]` is z(2), `dj_dw[0]` is ∂J/∂W(1).
+/// Printing it with `{}` (or `{:.4}`) lists each term under its equation.
+///
+/// # Examples
+///
+/// ```
+/// use backprop::{data, Network};
+///
+/// let d = data::part1_normalised();
+/// let net = Network::random(&[2, 4, 3, 1], 7)?;
+/// let t = net.trace(&d.x, &d.y)?;
+/// assert_eq!(t.z[1].shape(), (3, 3)); // z(3)
+/// assert_eq!(t.dj_dw[2].shape(), (3, 1)); // ∂J/∂W(3)
+/// assert!(format!("{t:.4}").contains("δ(3) = δ(4)·W(3)ᵀ ⊙ f′(z(3))"));
+/// # Ok::<(), backprop::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct NetworkTrace {
+    /// z(l+1) = a(l)·W(l) + b(l), N × units, for l = 1 … L−1.
+    pub z: Vec<Matrix>,
+    /// a(l+1) = f(z(l+1)), N × units; the last is ŷ.
+    pub a: Vec<Matrix>,
+    /// δ(l+1), N × units: the last is −(y − ŷ) ⊙ f′(z(L)), the others
+    /// δ(l+1)·W(l+1)ᵀ ⊙ f′(z(l+1)).
+    pub delta: Vec<Matrix>,
+    /// ∂J/∂W(l) = a(l)ᵀ·δ(l+1), the shape of W(l).
+    pub dj_dw: Vec<Matrix>,
+    /// ∂J/∂b(l) = Σ over examples of δ(l+1), `1 × units`, where layer l has
+    /// a bias.
+    pub dj_db: Vec<Option<Matrix>>,
+    /// The cost the gradients are of, so that printing shows its equations.
+    pub cost: Cost,
+}
+
+impl NetworkTrace {
+    /// The gradients alone.
+    #[must_use]
+    pub fn gradients(&self) -> NetworkGradients {
+        NetworkGradients {
+            dj_dw: self.dj_dw.clone(),
+            dj_db: self.dj_db.clone(),
+        }
+    }
+}
+
+/// The forward pass's terms, from l = 2 on.
+pub(crate) struct Forward {
+    pub z: Vec<Matrix>,
+    pub a: Vec<Matrix>,
+    /// f′(z(l))
+    pub fp: Vec<Matrix>,
+}
+
+impl Forward {
+    /// ŷ = a(L).
+    pub(crate) fn y_hat(mut self) -> Matrix {
+        self.a.pop().unwrap_or_else(|| Matrix::zeros(0, 0))
+    }
+}
+
+/// The forward pass on an X already checked.
+pub(crate) fn propagate(layers: &[Layer], x: &Matrix) -> Result<Forward, Error> {
+    let (mut zs, mut a_s, mut fps) = (Vec::new(), Vec::<Matrix>::new(), Vec::new());
+    for (k, layer) in layers.iter().enumerate() {
+        let a = a_s.last().unwrap_or(x);
+        // z(l+1) = a(l)·W(l) + b(l)
+        let mut z = a.dot(&layer.weights);
+        if let Some(b) = layer.bias_slice() {
+            for row in z.as_mut_slice().chunks_exact_mut(b.len()) {
+                row.iter_mut().zip(b).for_each(|(z, b)| *z += b);
+            }
+        }
+        if z.first_non_finite().is_some() {
+            return Err(Error::Overflow {
+                what: term(Term::Z, k + 2),
+            });
+        }
+        // a(l+1) = f(z(l+1))
+        let f = layer.activation;
+        a_s.push(z.map(|z| f.apply(z)));
+        fps.push(z.map(|z| f.derivative(z)));
+        zs.push(z);
+    }
+    Ok(Forward {
+        z: zs,
+        a: a_s,
+        fp: fps,
+    })
+}
+
+/// Rejects a computed term that left the range of `f64` although its inputs
+/// were finite.
+pub(crate) fn check_no_overflow(m: &Matrix, what: &'static str) -> Result<(), Error> {
+    match m.first_non_finite() {
+        None => Ok(()),
+        Some(_) => Err(Error::Overflow { what }),
+    }
+}
+
+impl Network {
+    /// Every term of the derivation for this batch; see [`NetworkTrace`].
+    ///
+    /// This is the textbook route, one whole-matrix operation per equation.
+    /// [`gradients`](Self::gradients) computes the same numbers by a fused
+    /// pass that keeps only what it needs; the tests hold the two together.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`gradients`](Self::gradients).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop::{data, Network};
+    ///
+    /// let d = data::part1_normalised();
+    /// let t = Network::random(&[2, 3, 3, 1], 3)?.trace(&d.x, &d.y)?;
+    /// println!("{t:.4}");
+    /// assert_eq!(t.a[0], t.z[0].map(backprop::sigmoid));
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    pub fn trace(&self, x: &Matrix, y: &Matrix) -> Result<NetworkTrace, Error> {
+        self.check_xy(x, y)?;
+        let layers = self.layers();
+        let Forward { z, a, fp } = propagate(layers, x)?;
+        let (n, cost) = (x.rows(), self.cost_function());
+        let depth = layers.len();
+        let mut delta = vec![Matrix::zeros(0, 0); depth];
+        let mut dj_dw = vec![Matrix::zeros(0, 0); depth];
+        let mut dj_db = vec![None; depth];
+        // δ(L) = −(y − ŷ) ⊙ f′(z(L)); −(y − ŷ) is ŷ − y exactly in IEEE arithmetic.
+        delta[depth - 1] = (&a[depth - 1] - y).multiply(&fp[depth - 1]);
+        for k in (0..depth).rev() {
+            let layer = &layers[k];
+            let a_k = if k == 0 { x } else { &a[k - 1] };
+            // ∂J/∂W(l) = a(l)ᵀ·δ(l+1): the sum over examples of each one's vote.
+            dj_dw[k] = cost.gradient(a_k.tr_dot(&delta[k]), &layer.weights, n);
+            check_no_overflow(&dj_dw[k], term(Term::DjDw, k + 1))?;
+            if layer.bias.is_some() {
+                // ∂J/∂b(l) = Σ over examples of δ(l+1)
+                let units = layer.units();
+                let mut sums = Matrix::from_fn(1, units, |_, j| {
+                    (0..n).fold(0.0, |s, r| s + delta[k][(r, j)])
+                });
+                cost.finish_bias_gradient(sums.as_mut_slice(), n);
+                check_no_overflow(&sums, term(Term::DjDb, k + 1))?;
+                dj_db[k] = Some(sums);
+            }
+            if k > 0 {
+                // δ(l) = δ(l+1)·W(l)ᵀ ⊙ f′(z(l)): the error carried back across W(l).
+                let below = delta[k].dot_tr(&layer.weights).multiply(&fp[k - 1]);
+                check_no_overflow(&below, term(Term::Delta, k + 1))?;
+                delta[k - 1] = below;
+            }
+        }
+        Ok(NetworkTrace {
+            z,
+            a,
+            delta,
+            dj_dw,
+            dj_db,
+            cost,
+        })
+    }
+}
+
+impl fmt::Display for NetworkTrace {
+    /// Each term under the equation that defines it; precision and width
+    /// apply to every element, as for [`Matrix`].
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let depth = self.z.len();
+        let mut first = true;
+        let mut show = |f: &mut fmt::Formatter<'_>, label: String, m: &Matrix| {
+            if !std::mem::take(&mut first) {
+                writeln!(f)?;
+            }
+            writeln!(f, "{label}")?;
+            fmt::Display::fmt(m, f)
+        };
+        for k in 0..depth {
+            let (l, below) = (
+                k + 2,
+                if k == 0 {
+                    "X".to_string()
+                } else {
+                    format!("a({})", k + 1)
+                },
+            );
+            show(f, format!("z({l}) = {below}·W({})", k + 1), &self.z[k])?;
+            show(f, format!("a({l}) = f(z({l}))"), &self.a[k])?;
+        }
+        let regularised = matches!(self.cost, Cost::Regularised { .. });
+        let scale = if regularised { " / N" } else { "" };
+        for k in (0..depth).rev() {
+            let l = k + 2;
+            let delta = if k + 1 == depth {
+                format!("δ({l}) = −(y − ŷ) ⊙ f′(z({l}))")
+            } else {
+                format!("δ({l}) = δ({})·W({l})ᵀ ⊙ f′(z({l}))", l + 1)
+            };
+            show(f, delta, &self.delta[k])?;
+            let a = if k == 0 {
+                "X".to_string()
+            } else {
+                format!("a({})", k + 1)
+            };
+            let w = k + 1;
+            let penalty = if regularised {
+                format!(" + λ·W({w})")
+            } else {
+                String::new()
+            };
+            show(
+                f,
+                format!("∂J/∂W({w}) = {a}ᵀ·δ({l}){scale}{penalty}"),
+                &self.dj_dw[k],
+            )?;
+            if let Some(b) = &self.dj_db[k] {
+                show(f, format!("∂J/∂b({w}) = Σ δ({l}){scale}"), b)?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,244 @@
+//! [`Workspace`]: the fused pass's buffers, and the last gradients it
+//! gave.
+
+use std::cell::RefCell;
+use std::num::NonZeroUsize;
+
+use crate::fused::{Buffers, plan};
+use crate::layer::Layer;
+use crate::matrix::Matrix;
+use crate::net::{Gradients, NetworkGradients, TwoLayerNet};
+
+/// Reusable buffers for the fused gradient pass of [`TwoLayerNet`] and
+/// [`Network`](crate::Network) (`gradients_in` and `cost_and_gradients_in`):
+/// after the first call for a given batch size and network shape, a
+/// single-threaded call allocates nothing.
+///
+/// A workspace grows to the largest shape it has seen and can serve any
+/// network and batch; for a large batch it holds a block of rows per thread
+/// (a few MiB of terms), not the whole batch. It also sets how many threads
+/// share a batch: [`Workspace::new`] picks one thread for small problems
+/// and all available cores for those estimated above
+/// [`PARALLEL_WORK`](crate::PARALLEL_WORK) multiply-adds;
+/// [`Workspace::with_threads`] fixes the count. For a given batch and
+/// thread count the result is the same bit for bit on every run.
+///
+/// A call that fails leaves the gradients of the last successful call in
+/// place.
+///
+/// # Examples
+///
+/// ```
+/// use backprop::{data, TwoLayerNet, Workspace};
+///
+/// let d = data::part1_normalised();
+/// let mut net = TwoLayerNet::random(2, 3, 1, 42)?;
+/// let mut ws = Workspace::new();
+/// for _ in 0..100 {
+///     let (j, g) = net.cost_and_gradients_in(&d.x, &d.y, &mut ws)?;
+///     assert!(j.is_finite());
+///     let g = g.clone(); // or step straight from the borrowed gradients
+///     net.gradient_descent_step(&g, 2.0)?;
+/// }
+/// assert_eq!(ws.gradients().dj_dw1.shape(), (2, 3));
+/// # Ok::<(), backprop::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    buffers: Buffers,
+    two_layer: Gradients,
+    network: NetworkGradients,
+}
+
+impl Default for Workspace {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Workspace {
+    /// An empty workspace that uses one thread for small problems and every
+    /// available core for large ones; it takes its size from the first call.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ws = backprop::Workspace::new();
+    /// assert_eq!(ws.gradients().dj_dw1.shape(), (0, 0));
+    /// ```
+    #[must_use]
+    pub fn new() -> Self {
+        Self::with(None)
+    }
+
+    fn with(threads: Option<NonZeroUsize>) -> Self {
+        Workspace {
+            buffers: Buffers::new(threads),
+            two_layer: Gradients {
+                dj_dw1: Matrix::zeros(0, 0),
+                dj_dw2: Matrix::zeros(0, 0),
+            },
+            network: NetworkGradients::default(),
+        }
+    }
+
+    /// An empty workspace that shares every batch among `threads` threads
+    /// (fewer when the batch has fewer rows). One thread never spawns and
+    /// never allocates once warm.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use backprop::{sigmoid, Matrix, TwoLayerNet, Workspace};
+    ///
+    /// let x = Matrix::randn(512, 8, 1).map(sigmoid);
+    /// let y = Matrix::randn(512, 2, 2).map(sigmoid);
+    /// let net = TwoLayerNet::random(8, 16, 2, 3)?;
+    /// let mut one = Workspace::with_threads(NonZeroUsize::MIN);
+    /// let mut two = Workspace::with_threads(NonZeroUsize::new(2).unwrap());
+    /// let g1 = net.gradients_in(&x, &y, &mut one)?.to_vec();
+    /// let g2 = net.gradients_in(&x, &y, &mut two)?.to_vec();
+    /// for (a, b) in g2.iter().zip(&g1) {
+    ///     assert!((a - b).abs() <= 1e-12 * b.abs());
+    /// }
+    /// // The same thread count gives the same bits every time.
+    /// assert_eq!(net.gradients_in(&x, &y, &mut two)?.to_vec(), g2);
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    #[must_use]
+    pub fn with_threads(threads: NonZeroUsize) -> Self {
+        Self::with(Some(threads))
+    }
+
+    /// The gradients of the last successful call for a [`TwoLayerNet`]
+    /// (empty before the first).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop::{data, TwoLayerNet, Workspace};
+    ///
+    /// let d = data::part1_normalised();
+    /// let net = TwoLayerNet::random(2, 3, 1, 42)?;
+    /// let mut ws = Workspace::new();
+    /// net.gradients_in(&d.x, &d.y, &mut ws)?;
+    /// assert_eq!(ws.gradients(), &net.gradients(&d.x, &d.y)?);
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    #[must_use]
+    pub fn gradients(&self) -> &Gradients {
+        &self.two_layer
+    }
+
+    /// The gradients of the last successful call for a
+    /// [`Network`](crate::Network) (empty before the first).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop::{data, Network, Workspace};
+    ///
+    /// let d = data::part1_normalised();
+    /// let net = Network::random(&[2, 4, 4, 1], 42)?;
+    /// let mut ws = Workspace::new();
+    /// net.gradients_in(&d.x, &d.y, &mut ws)?;
+    /// assert_eq!(ws.network_gradients(), &net.gradients(&d.x, &d.y)?);
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    #[must_use]
+    pub fn network_gradients(&self) -> &NetworkGradients {
+        &self.network
+    }
+
+    /// How many threads a call with a batch of `n` examples through `net`
+    /// shares the work among: the count given to
+    /// [`with_threads`](Self::with_threads), or for [`new`](Self::new) one
+    /// thread up to [`PARALLEL_WORK`](crate::PARALLEL_WORK) and every
+    /// available core above it; in both cases at most one per 16 examples.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use backprop::{TwoLayerNet, Workspace};
+    ///
+    /// let net = TwoLayerNet::random(64, 128, 10, 1)?;
+    /// let ws = Workspace::new();
+    /// assert_eq!(ws.threads_for(&net, 100), 1);
+    /// let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+    /// assert_eq!(ws.threads_for(&net, 4096), cores.min(4096 / 16));
+    /// let three = Workspace::with_threads(NonZeroUsize::new(3).unwrap());
+    /// assert_eq!(three.threads_for(&net, 100), 3);
+    /// assert_eq!(three.threads_for(&net, 20), 2);
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    #[must_use]
+    pub fn threads_for(&self, net: &TwoLayerNet, n: usize) -> usize {
+        plan::shards(self.buffers.threads, n, net.network().layers())
+    }
+
+    /// Runs `f` with this thread's own default workspace, which keeps its
+    /// buffers from call to call (the workspace behind `gradients`).
+    pub(crate) fn with_thread_local<T>(f: impl FnOnce(&mut Workspace) -> T) -> T {
+        thread_local! {
+            static WORKSPACE: RefCell<Workspace> = RefCell::new(Workspace::new());
+        }
+        WORKSPACE.with(|ws| match ws.try_borrow_mut() {
+            Ok(mut ws) => f(&mut ws),
+            // Only reachable if `f` itself came back here; a fresh one serves.
+            Err(_) => f(&mut Workspace::new()),
+        })
+    }
+
+    pub(crate) fn buffers(&mut self) -> &mut Buffers {
+        &mut self.buffers
+    }
+
+    /// The pass's gradients, just computed for `layers`, as a two-layer
+    /// network's.
+    pub(crate) fn store_two_layer(&mut self, layers: &[Layer]) -> &Gradients {
+        let flat = self.buffers.gradients();
+        let g = &mut self.two_layer;
+        let (p1, p2) = flat.split_at(layers[0].param_count());
+        copy_into(&mut g.dj_dw1, layers[0].weights.shape(), p1);
+        copy_into(&mut g.dj_dw2, layers[1].weights.shape(), p2);
+        g
+    }
+
+    /// The pass's gradients, just computed for `layers`.
+    pub(crate) fn store_network(&mut self, layers: &[Layer]) -> &NetworkGradients {
+        let mut flat = self.buffers.gradients();
+        let g = &mut self.network;
+        g.dj_dw.resize_with(layers.len(), || Matrix::zeros(0, 0));
+        g.dj_db.resize(layers.len(), None);
+        for ((layer, dj_dw), dj_db) in layers.iter().zip(&mut g.dj_dw).zip(&mut g.dj_db) {
+            let (w, rest) = flat.split_at(layer.weights.as_slice().len());
+            copy_into(dj_dw, layer.weights.shape(), w);
+            match &layer.bias {
+                Some(b) => {
+                    let (b_part, rest) = rest.split_at(b.cols());
+                    copy_into(
+                        dj_db.get_or_insert_with(|| Matrix::zeros(0, 0)),
+                        b.shape(),
+                        b_part,
+                    );
+                    flat = rest;
+                }
+                None => {
+                    *dj_db = None;
+                    flat = rest;
+                }
+            }
+        }
+        g
+    }
+}
+
+/// `values` into `m`, reshaped to `shape` if it is not that shape already.
+fn copy_into(m: &mut Matrix, shape: (usize, usize), values: &[f64]) {
+    if m.shape() != shape {
+        *m = Matrix::zeros(shape.0, shape.1);
+    }
+    m.as_mut_slice().copy_from_slice(values);
+}
