@@ -2,7 +2,7 @@
 
 mod common;
 
-use backprop::{sigmoid, sigmoid_prime};
+use backprop::{Activation, sigmoid, sigmoid_prime};
 use proptest::prelude::*;
 
 /// f′(z) = 1 / (4·cosh²(z/2)), an identity independent of the crate's
@@ -88,4 +88,89 @@ fn the_product_form_is_rounded_away_where_ours_is_not() {
     for z in [f64::INFINITY, f64::NEG_INFINITY, f64::MAX, f64::MIN] {
         assert_eq!(sigmoid_prime(z), 0.0);
     }
+}
+
+/// Distance in units in the last place, counting through zero.
+fn ulps(a: f64, b: f64) -> u64 {
+    let key = |v: f64| {
+        let bits = v.to_bits() as i64;
+        if bits < 0 { i64::MIN - bits } else { bits }
+    };
+    key(a).abs_diff(key(b))
+}
+
+/// Any f64 that is not NaN: uniform bit patterns reach every binade, from
+/// subnormals to ±f64::MAX, and ±∞.
+fn any_z() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        any::<f64>().prop_filter("not NaN", |z| !z.is_nan()),
+        -40.0..40.0f64,
+        -1e-3..1e-3f64,
+    ]
+}
+
+/// tanh′(z) = 1 / cosh²(z), std's cosh accurate to about an ulp, while
+/// cosh² is finite; beyond |z| = 20, 4·e^(−2|z|) to a relative 1e-17.
+fn reference_tanh_prime(z: f64) -> f64 {
+    if z.abs() < 20.0 {
+        let c = z.cosh();
+        1.0 / (c * c)
+    } else {
+        4.0 * (-2.0 * z.abs()).exp()
+    }
+}
+
+proptest! {
+    #![proptest_config(common::config(20_000, file!()))]
+
+    #[test]
+    fn tanh_is_within_a_few_ulp_of_std(z in any_z()) {
+        let got = Activation::Tanh.apply(z);
+        prop_assert!(ulps(got, z.tanh()) <= 3, "tanh({z:e}) = {got:e}, std {:e}", z.tanh());
+    }
+
+    #[test]
+    fn tanh_prime_is_within_a_few_ulp_where_normal(z in any_z()) {
+        let (got, want) = (Activation::Tanh.derivative(z), reference_tanh_prime(z));
+        prop_assert!(got.is_finite() && (0.0..=1.0).contains(&got));
+        if want.is_normal() {
+            prop_assert!(ulps(got, want) <= 6, "tanh′({z:e}) = {got:e}, want {want:e}");
+        } else {
+            // Subnormal or 0: absolute error below the smallest normal.
+            prop_assert!((got - want).abs() <= f64::MIN_POSITIVE);
+        }
+    }
+
+    #[test]
+    fn relu_and_identity_are_exact(z in any_z()) {
+        let relu = if z > 0.0 { z } else { 0.0 };
+        prop_assert_eq!(Activation::Relu.apply(z).to_bits(), relu.to_bits());
+        prop_assert_eq!(Activation::Relu.derivative(z), if z > 0.0 { 1.0 } else { 0.0 });
+        prop_assert_eq!(Activation::Identity.apply(z).to_bits(), z.to_bits());
+        prop_assert_eq!(Activation::Identity.derivative(z), 1.0);
+    }
+
+    #[test]
+    fn every_derivative_is_finite(z in any_z()) {
+        for f in Activation::ALL {
+            prop_assert!(f.derivative(z).is_finite(), "{f}′({z:e})");
+        }
+    }
+
+    #[test]
+    fn every_derivative_is_the_slope(z in -30.0..30.0f64) {
+        let h = 1e-6;
+        for f in Activation::ALL {
+            prop_assume!(f != Activation::Relu || z.abs() > 2.0 * h);
+            let slope = (f.apply(z + h) - f.apply(z - h)) / (2.0 * h);
+            prop_assert!((slope - f.derivative(z)).abs() < 1e-8, "{f}′({z})");
+        }
+    }
+}
+
+#[test]
+fn relu_prime_at_the_kink_is_zero() {
+    assert_eq!(Activation::Relu.derivative(0.0), 0.0);
+    assert_eq!(Activation::Relu.derivative(-0.0), 0.0);
+    assert_eq!(Activation::Tanh.apply(-0.0).to_bits(), (-0.0f64).to_bits());
 }

@@ -7,7 +7,7 @@ use std::cell::Cell;
 
 use std::num::NonZeroUsize;
 
-use backprop::{Cost, Matrix, PARALLEL_WORK, TwoLayerNet, Workspace, sigmoid};
+use backprop::{Activation, Cost, Matrix, Network, PARALLEL_WORK, TwoLayerNet, Workspace, sigmoid};
 
 struct Counting;
 
@@ -106,4 +106,29 @@ fn a_large_single_threaded_batch_allocates_nothing_after_warm_up() {
         net.cost_and_gradients_in(&x, &y, &mut ws).unwrap();
     });
     assert_eq!(again, 0);
+}
+
+/// A four-layer network with biases and every kind of activation, on the
+/// in-order path and on the blocked one: nothing allocated once warm.
+#[test]
+fn a_deep_network_with_biases_allocates_nothing_when_warm() {
+    let net = Network::builder(12)
+        .biased_layer(24, Activation::Tanh)
+        .biased_layer(16, Activation::Relu)
+        .layer(8, Activation::Sigmoid)
+        .biased_layer(3, Activation::Identity)
+        .cost(Cost::Regularised { lambda: 1e-3 })
+        .build()
+        .unwrap();
+    for n in [1, 300] {
+        let x = Matrix::randn(n, 12, 2).map(sigmoid);
+        let y = Matrix::randn(n, 3, 3);
+        let mut ws = Workspace::with_threads(NonZeroUsize::MIN);
+        net.cost_and_gradients_in(&x, &y, &mut ws).unwrap();
+        let again = allocations_in(|| {
+            net.cost_and_gradients_in(&x, &y, &mut ws).unwrap();
+            net.gradients_in(&x, &y, &mut ws).unwrap();
+        });
+        assert_eq!(again, 0, "N = {n}");
+    }
 }
