@@ -20,7 +20,7 @@
 //! e^(−37) ≈ 8.5e−17. The form above has neither flaw: it is within a few
 //! ulp of the exact value wherever that value is a normal `f64`.
 
-use crate::exp::{exp_nonpositive, expm1_reduced};
+use crate::exp::{exp_and_exp_m1, exp_nonpositive};
 use crate::gemm::{Isa, Kernel, Path, dispatch};
 
 /// The sigmoid (logistic) function f(z) = 1 / (1 + e^(−z)), the network's
@@ -82,10 +82,11 @@ pub fn sigmoid_prime(z: f64) -> f64 {
 /// ```
 ///
 /// The sigmoid is the series' activation and the default. tanh is
-/// computed as sign(z)·(1 − e)/(1 + e), with 1 − e = −(e^(−2|z|) − 1) taken
-/// from the exponential's own e^r − 1 where |z| is small, so that it keeps
-/// its relative precision near 0; f′ = 1 − tanh² is computed in the form
-/// 4e/(1 + e)², which does not round to 0 in the tails.
+/// computed as sign(z)·(1 − e)/(1 + e), with 1 − e = −(e^(−2|z|) − 1) from
+/// the same evaluation as e, accurate to a few ulp where e is close to 1,
+/// so that tanh keeps its relative precision near 0; f′ = 1 − tanh² is
+/// computed in the form 4e/(1 + e)², which does not round to 0 in the
+/// tails.
 ///
 /// # Examples
 ///
@@ -291,22 +292,14 @@ pub(crate) fn sigmoid_with_prime<const FMA: bool>(z: f64) -> (f64, f64) {
     (f, f_prime)
 }
 
-/// Below this, −2|z| is inside the exponential's reduced range, where
-/// its e^r − 1 is accurate to a few ulp on its own.
-const TANH_SMALL: f64 = std::f64::consts::LN_2 / 4.0;
-
-/// tanh z and 1 − tanh² z from e = e^(−2|z|) and 1 / (1 + e):
-/// tanh |z| = (1 − e)/(1 + e) and 1 − tanh² = 4e/(1 + e)².
+/// tanh z and 1 − tanh² z from e = e^(−2|z|), e − 1 from the same
+/// evaluation, and 1 / (1 + e): tanh |z| = (1 − e)/(1 + e) and
+/// 1 − tanh² = 4e/(1 + e)².
 #[inline(always)]
 pub(crate) fn tanh_with_prime<const FMA: bool>(z: f64) -> (f64, f64) {
-    let x = -2.0 * z.abs();
-    let e = exp_nonpositive::<FMA>(x);
-    // 1 − e loses e's relative precision where e is near 1; there the
-    // exponential's own e^x − 1 has it (both are computed, so no branch).
-    let small = -expm1_reduced::<FMA>(if z.abs() < TANH_SMALL { x } else { 0.0 });
-    let one_minus_e = if z.abs() < TANH_SMALL { small } else { 1.0 - e };
+    let (e, e_m1) = exp_and_exp_m1::<FMA>(-2.0 * z.abs());
     let inv = 1.0 / (1.0 + e);
-    let f = (one_minus_e * inv).copysign(z);
+    let f = (-e_m1 * inv).copysign(z);
     let f_prime = (4.0 * e * inv * inv).min(1.0);
     (f, f_prime)
 }

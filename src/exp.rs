@@ -45,6 +45,26 @@ const TWO_TO_MINUS_OFFSET: f64 = f64::from_bits(((1023 - OFFSET) as u64) << 52);
 /// in the last bit.
 #[inline(always)]
 pub(crate) fn exp_nonpositive<const FMA: bool>(x: f64) -> f64 {
+    let (p, scale) = reduced::<FMA>(x);
+    madd::<FMA>(p, scale, scale) * TWO_TO_MINUS_OFFSET
+}
+
+/// e^x and e^x − 1 for x ≤ 0, from one reduction and one polynomial: e^x
+/// as [`exp_nonpositive`] gives it, and e^x − 1 = 2^k·(e^r − 1) + (2^k − 1)
+/// with one rounding of the sum, so that it keeps its relative precision
+/// where e^x is close to 1 (within a few ulp of `f64::exp_m1`).
+#[inline(always)]
+pub(crate) fn exp_and_exp_m1<const FMA: bool>(x: f64) -> (f64, f64) {
+    let (p, scale) = reduced::<FMA>(x);
+    let e = madd::<FMA>(p, scale, scale) * TWO_TO_MINUS_OFFSET;
+    // 2^k, exact while it is normal; below, e^x − 1 rounds to −1 anyway.
+    let two_k = scale * TWO_TO_MINUS_OFFSET;
+    (e, madd::<FMA>(two_k, p, two_k - 1.0))
+}
+
+/// The reduction x = k·ln 2 + r: e^r − 1, and the scale 2^(k+OFFSET).
+#[inline(always)]
+fn reduced<const FMA: bool>(x: f64) -> (f64, f64) {
     debug_assert!(x <= 0.0 || x.is_nan(), "exp_nonpositive({x})");
     // Written so that NaN passes through.
     let x = if x < X_MIN { X_MIN } else { x };
@@ -56,7 +76,7 @@ pub(crate) fn exp_nonpositive<const FMA: bool>(x: f64) -> f64 {
     // k + 1023 + OFFSET ∈ [3, 1079]: the exponent field and a clear sign.
     let biased = shifted.to_bits().wrapping_add((1023 + OFFSET) as u64);
     let scale = f64::from_bits(biased << 52);
-    madd::<FMA>(expm1_reduced::<FMA>(r), scale, scale) * TWO_TO_MINUS_OFFSET
+    (expm1_reduced::<FMA>(r), scale)
 }
 
 /// e^r − 1 for |r| ≤ ln 2 / 2: r + r²·p(r), where p, of degree 9, is the
@@ -72,7 +92,7 @@ pub(crate) fn exp_nonpositive<const FMA: bool>(x: f64) -> f64 {
 /// deep, as with Estrin's scheme but with fewer operations, where Horner's
 /// rule would be ten deep (latency is most of the cost of a small batch).
 #[inline(always)]
-pub(crate) fn expm1_reduced<const FMA: bool>(r: f64) -> f64 {
+fn expm1_reduced<const FMA: bool>(r: f64) -> f64 {
     // Near the Taylor coefficients 1/2!, 1/3!, …, 1/11!.
     const C: [f64; 10] = [
         f64::from_bits(0x3FE0_0000_0000_000A), // 0.5000000000000011
@@ -184,6 +204,23 @@ mod tests {
                     prop_assert!(ulps(got, want) <= 2, "x = {x:e}: {got:e} vs {want:e}");
                 }
             }
+        }
+
+        #[test]
+        fn exp_m1_is_within_2_ulp_and_e_is_exp_nonpositive(x in prop_oneof![
+            -746.0..=0.0f64,
+            -1.0..=0.0f64,
+            -1e-300..=0.0f64,
+            any::<f64>().prop_map(|x| -x.abs()),
+        ]) {
+            prop_assume!(!x.is_nan());
+            let want = x.exp_m1();
+            let (e, e_m1) = exp_and_exp_m1::<true>(x);
+            prop_assert_eq!(e.to_bits(), exp_nonpositive::<true>(x).to_bits());
+            prop_assert!(ulps(e_m1, want) <= 2, "x = {x:e}: {e_m1:e} vs {want:e}");
+            let (e, e_m1) = exp_and_exp_m1::<false>(x);
+            prop_assert_eq!(e.to_bits(), exp_nonpositive::<false>(x).to_bits());
+            prop_assert!(ulps(e_m1, want) <= 2, "x = {x:e}: {e_m1:e} vs {want:e}");
         }
     }
 }

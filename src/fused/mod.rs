@@ -46,6 +46,7 @@ pub(crate) struct Buffers {
     shards: Vec<ShardBuffers>,
     /// Per layer, where a(l) and f′(z(l)) start in a shard's terms.
     term_offsets: Vec<usize>,
+    regions: Regions,
     /// Per layer, where its gradient starts in the unrolled parameters.
     sum_offsets: Vec<usize>,
     /// Weights copied onto cache lines, and per layer where its copy is.
@@ -53,21 +54,36 @@ pub(crate) struct Buffers {
     copies: Vec<Option<usize>>,
     /// Parameters of the network last served.
     params: usize,
+    /// What the buffers were last sized for: rows per block, shards, and
+    /// each layer's (inputs, units, bias).
+    fitted: (usize, usize),
+    fitted_layers: Vec<(usize, usize, bool)>,
+    /// Whether some layer's rows of W could start on cache lines.
+    may_copy: bool,
 }
 
 /// One shard's buffers.
 #[derive(Debug, Clone, Default)]
 struct ShardBuffers {
-    /// Its block's rows of every a(l) and f′(z(l)).
-    terms: Vec<f64>,
-    /// Two buffers for hidden errors δ.
-    deltas: Vec<f64>,
-    /// Its gradient sums, unrolled as the parameters are.
-    sums: Vec<f64>,
-    /// Sums taken as their transposes.
-    transposed: Vec<f64>,
+    /// From a cache line on, laid out as [`Regions`] says: its block's rows
+    /// of every a(l) and f′(z(l)), two buffers for hidden errors δ, its
+    /// gradient sums unrolled as the parameters are, and the sums taken as
+    /// their transposes.
+    arena: Vec<f64>,
     /// Packed panels for the products.
     scratch: Vec<f64>,
+}
+
+/// Where each part of a shard's arena starts (the terms at 0), each on a
+/// cache line.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Regions {
+    deltas: usize,
+    /// Length of one of the two δ buffers.
+    delta: usize,
+    sums: usize,
+    transposed: usize,
+    end: usize,
 }
 
 impl Default for Buffers {
@@ -95,10 +111,14 @@ impl Buffers {
             block_bytes: plan::BLOCK_BYTES,
             shards: Vec::new(),
             term_offsets: Vec::new(),
+            regions: Regions::default(),
             sum_offsets: Vec::new(),
             lined: Vec::new(),
             copies: Vec::new(),
             params: 0,
+            fitted: (0, 0),
+            fitted_layers: Vec::new(),
+            may_copy: false,
         }
     }
 
@@ -107,7 +127,10 @@ impl Buffers {
     /// ∂J/∂b where it has a bias. Unspecified after a failed one.
     pub(crate) fn gradients(&self) -> &[f64] {
         match self.shards.first() {
-            Some(first) => &on_lines_ref(&first.sums)[..self.params],
+            Some(first) => {
+                let at = self.regions.sums;
+                &on_lines_ref(&first.arena)[at..at + self.params]
+            }
             None => &[],
         }
     }
@@ -115,6 +138,30 @@ impl Buffers {
     /// Sizes every buffer for `shards` shards taking `block` rows at a time
     /// through `layers`, reusing what is there.
     fn fit(&mut self, layers: &[Layer], block: usize, shards: usize) {
+        let shape = |l: &Layer| (l.inputs(), l.units(), l.bias.is_some());
+        let same = self.fitted == (block, shards)
+            && self.fitted_layers.len() == layers.len()
+            && self
+                .fitted_layers
+                .iter()
+                .zip(layers)
+                .all(|(&f, l)| f == shape(l));
+        if !same {
+            self.size(layers, block, shards);
+            self.fitted = (block, shards);
+            self.fitted_layers.clear();
+            self.fitted_layers.extend(layers.iter().map(shape));
+            self.copies.clear();
+            self.copies.resize(layers.len(), None);
+            self.may_copy = layers.iter().any(|l| l.units().is_multiple_of(LINE));
+        }
+        if self.may_copy {
+            self.line_up(layers);
+        }
+    }
+
+    /// Sizes every buffer and sets the offsets.
+    fn size(&mut self, layers: &[Layer], block: usize, shards: usize) {
         self.term_offsets.clear();
         let mut terms = 0;
         for layer in layers {
@@ -135,12 +182,23 @@ impl Buffers {
         if self.shards.len() < shards {
             self.shards.resize_with(shards, ShardBuffers::default);
         }
+        let sums = terms + 2 * delta;
+        let transposed = sums + lines_for(params);
+        self.regions = Regions {
+            deltas: terms,
+            delta,
+            sums,
+            transposed,
+            end: transposed + lines_for(params),
+        };
         for s in &mut self.shards[..shards] {
-            grow(&mut s.terms, terms);
-            grow(&mut s.deltas, 2 * delta);
-            grow(&mut s.sums, params);
-            grow(&mut s.transposed, params);
+            grow(&mut s.arena, self.regions.end);
         }
+    }
+
+    /// Copies onto cache lines the weights that need it (they may have
+    /// changed since the last call, so this is done on every call).
+    fn line_up(&mut self, layers: &[Layer]) {
         // The product kernels read rows of W in place, 8 values at a time:
         // where W's rows could start on cache lines but its storage does
         // not, a copy that does.
@@ -155,6 +213,9 @@ impl Buffers {
             } else {
                 self.copies.push(None);
             }
+        }
+        if lined == 0 {
+            return;
         }
         grow(&mut self.lined, lined);
         let copies = on_lines(&mut self.lined);
@@ -190,6 +251,7 @@ pub(crate) fn backpropagate(
     let Buffers {
         shards: shard_buffers,
         term_offsets,
+        regions,
         sum_offsets,
         lined,
         copies,
@@ -211,6 +273,7 @@ pub(crate) fn backpropagate(
         x,
         y,
         term_offsets,
+        regions: *regions,
         sum_offsets,
         params: *params,
     };
@@ -241,9 +304,10 @@ pub(crate) fn backpropagate(
             half_sse
         })?
     };
-    let sums = &mut on_lines(&mut first.sums)[..*params];
+    let at = regions.sums;
+    let sums = &mut on_lines(&mut first.arena)[at..at + *params];
     for other in others.iter_mut() {
-        let partial = &on_lines(&mut other.sums)[..*params];
+        let partial = &on_lines(&mut other.arena)[at..at + *params];
         sums.iter_mut().zip(partial).for_each(|(g, p)| *g += p);
     }
     finish(layers, cost, sums, sum_offsets, n)?;
@@ -264,18 +328,23 @@ fn finish(
         let (dj_dw, dj_db) =
             sums[at..at + layer.param_count()].split_at_mut(layer.weights.as_slice().len());
         cost.finish_gradient(dj_dw, &layer.weights, n);
-        check(dj_dw, term(Term::DjDw, k + 1))?;
-        cost.finish_bias_gradient(dj_db, n);
-        check(dj_db, term(Term::DjDb, k + 1))?;
+        check(dj_dw, Term::DjDw, k)?;
+        if layer.bias.is_some() {
+            cost.finish_bias_gradient(dj_db, n);
+            check(dj_db, Term::DjDb, k)?;
+        }
     }
     Ok(())
 }
 
-fn check(values: &[f64], what: &'static str) -> Result<(), Error> {
+/// Rejects a gradient of layer `k` of the slice that overflowed.
+fn check(values: &[f64], t: Term, k: usize) -> Result<(), Error> {
     if all_finite(values) {
         Ok(())
     } else {
-        Err(Error::Overflow { what })
+        Err(Error::Overflow {
+            what: term(t, k + 1),
+        })
     }
 }
 
@@ -290,6 +359,7 @@ struct Cut<'a> {
     x: &'a [f64],
     y: &'a [f64],
     term_offsets: &'a [usize],
+    regions: Regions,
     sum_offsets: &'a [usize],
     params: usize,
 }
@@ -305,16 +375,20 @@ impl<'a> Cut<'a> {
         let (inputs, outputs) = (layers[0].inputs(), layers[layers.len() - 1].units());
         // Contiguous row ranges, the first ones a row longer when N does
         // not divide evenly.
-        let start = s * (n / shards) + s.min(n % shards);
-        let rows = n / shards + usize::from(s < n % shards);
+        let (start, rows) = if shards == 1 {
+            (0, n)
+        } else {
+            let (size, longer) = (n / shards, n % shards);
+            (s * size + s.min(longer), size + usize::from(s < longer))
+        };
         Shard {
             net: self.net,
-            rows,
             block: self.block,
             tiny: self.tiny,
             x: &self.x[start * inputs..(start + rows) * inputs],
             y: &self.y[start * outputs..(start + rows) * outputs],
             term_offsets: self.term_offsets,
+            regions: self.regions,
             sum_offsets: self.sum_offsets,
             params: self.params,
             bufs,
@@ -325,7 +399,6 @@ impl<'a> Cut<'a> {
 /// One shard's rows of X and y, and its buffers.
 struct Shard<'a> {
     net: Net<'a>,
-    rows: usize,
     /// Rows per block: the terms hold this many.
     block: usize,
     /// Whether the products are taken in order (one block, one shard).
@@ -333,6 +406,7 @@ struct Shard<'a> {
     x: &'a [f64],
     y: &'a [f64],
     term_offsets: &'a [usize],
+    regions: Regions,
     sum_offsets: &'a [usize],
     params: usize,
     bufs: &'a mut ShardBuffers,
@@ -367,34 +441,34 @@ impl Shard<'_> {
     fn pass<P: Products>(&mut self, p: &mut P) -> Result<f64, Error> {
         let layers = self.net.layers;
         let (inputs, outputs) = (layers[0].inputs(), layers[layers.len() - 1].units());
-        let ShardBuffers {
-            terms,
-            deltas,
-            sums,
-            transposed,
-            ..
-        } = &mut *self.bufs;
-        let deltas = on_lines(deltas);
-        let (first, second) = deltas.split_at_mut(deltas.len() / 2 / LINE * LINE);
+        let r = self.regions;
+        let arena = on_lines(&mut self.bufs.arena);
+        let (terms, rest) = arena.split_at_mut(r.deltas);
+        let (deltas, rest) = rest.split_at_mut(r.sums - r.deltas);
+        let (sums, transposed) = rest.split_at_mut(r.transposed - r.sums);
+        let (first, second) = deltas.split_at_mut(r.delta);
         let mut terms = Terms {
-            values: on_lines(terms),
+            values: terms,
             offsets: self.term_offsets,
             deltas: [first, second],
         };
         let mut sums = Sums {
-            values: &mut on_lines(sums)[..self.params],
-            transposed: on_lines(transposed),
+            values: &mut sums[..self.params],
+            transposed,
             offsets: self.sum_offsets,
         };
         let mut half_sse = 0.0;
-        for start in (0..self.rows).step_by(self.block) {
-            let rows = self.block.min(self.rows - start);
-            let x = &self.x[start * inputs..(start + rows) * inputs];
-            let y = &self.y[start * outputs..(start + rows) * outputs];
-            let add = start > 0;
+        let (mut x, mut y) = (self.x, self.y);
+        let mut add = false;
+        while !y.is_empty() {
+            let rows = self.block.min(y.len() / outputs);
+            let (x_block, y_block);
+            (x_block, x) = x.split_at(rows * inputs);
+            (y_block, y) = y.split_at(rows * outputs);
             half_sse = pass::block(
-                p, self.net, rows, x, y, &mut terms, &mut sums, add, half_sse,
+                p, self.net, rows, x_block, y_block, &mut terms, &mut sums, add, half_sse,
             )?;
+            add = true;
         }
         // The sums taken as transposes, into place.
         for (layer, &at) in layers.iter().zip(self.sum_offsets) {

@@ -207,10 +207,11 @@ impl<const FMA: bool> Products for InOrder<FMA> {
         dj_dw: &mut [f64],
         _: &mut [f64],
     ) {
-        for (p, g) in dj_dw.chunks_exact_mut(n).enumerate().take(m) {
+        for (p, g) in dj_dw.chunks_exact_mut(n).enumerate() {
             for (j, g) in g.iter_mut().enumerate() {
-                let from = if add { *g } else { 0.0 };
-                *g = (0..rows).fold(from, |s, r| madd::<FMA>(a[r * m + p], delta[r * n + j], s));
+                let sum =
+                    (0..rows).fold(0.0, |s, r| madd::<FMA>(a[r * m + p], delta[r * n + j], s));
+                *g = if add { *g + sum } else { sum };
             }
         }
     }

@@ -200,9 +200,14 @@ impl Workspace {
     pub(crate) fn store_two_layer(&mut self, layers: &[Layer]) -> &Gradients {
         let flat = self.buffers.gradients();
         let g = &mut self.two_layer;
-        let (p1, p2) = flat.split_at(layers[0].param_count());
-        copy_into(&mut g.dj_dw1, layers[0].weights.shape(), p1);
-        copy_into(&mut g.dj_dw2, layers[1].weights.shape(), p2);
+        let (w1, w2) = (&layers[0].weights, &layers[1].weights);
+        if (g.dj_dw1.shape(), g.dj_dw2.shape()) != (w1.shape(), w2.shape()) {
+            g.dj_dw1 = Matrix::zeros(w1.rows(), w1.cols());
+            g.dj_dw2 = Matrix::zeros(w2.rows(), w2.cols());
+        }
+        let (p1, p2) = flat.split_at(g.dj_dw1.as_slice().len());
+        g.dj_dw1.as_mut_slice().copy_from_slice(p1);
+        g.dj_dw2.as_mut_slice().copy_from_slice(p2);
         g
     }
 
