@@ -21,7 +21,7 @@
 //! ulp of the exact value wherever that value is a normal `f64`.
 
 use crate::exp::{exp_and_exp_m1, exp_nonpositive};
-use crate::gemm::{Isa, Kernel, Path, dispatch};
+use crate::gemm::{Isa, Path, Routine, dispatch};
 
 /// The sigmoid (logistic) function f(z) = 1 / (1 + e^(−z)), the network's
 /// activation.
@@ -194,7 +194,7 @@ impl std::fmt::Display for Activation {
 /// vectorised path uses on this CPU, so that both give the same bits.
 struct Scalar(Activation, f64);
 
-impl Kernel for Scalar {
+impl Routine for Scalar {
     type Output = (f64, f64);
     #[inline(always)]
     fn run<I: Isa>(self, _: I) -> (f64, f64) {
@@ -262,13 +262,13 @@ fn apply_rows(
     finite
 }
 
-/// [`activate`] as a [`Kernel`], with the multiply-adds of the path it
+/// [`activate`] as a [`Routine`], with the multiply-adds of the path it
 /// runs on: f over z, f′ into fp, no bias.
 #[cfg(test)]
 pub(crate) struct Activate<'a>(pub Activation, pub &'a mut [f64], pub &'a mut [f64]);
 
 #[cfg(test)]
-impl Kernel for Activate<'_> {
+impl Routine for Activate<'_> {
     type Output = bool;
     fn run<I: Isa>(self, _: I) -> bool {
         if I::FMA {

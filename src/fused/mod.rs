@@ -29,7 +29,7 @@ use std::num::NonZeroUsize;
 
 use crate::cost::Cost;
 use crate::error::Error;
-use crate::gemm::{self, Isa, Kernel, LINE, Path, on_lines, on_lines_ref};
+use crate::gemm::{self, Isa, LINE, Path, Routine, on_lines, on_lines_ref};
 use crate::layer::{Layer, Term, term};
 use crate::matrix::all_finite;
 use pass::{Net, Sums, Terms};
@@ -412,10 +412,10 @@ struct Shard<'a> {
     bufs: &'a mut ShardBuffers,
 }
 
-/// A shard's pass as a [`Kernel`], so that all of it, products, activation
+/// A shard's pass as a [`Routine`], so that all of it, products, activation
 /// and the loops between them, is compiled for the instruction set it runs
 /// on.
-impl Kernel for Shard<'_> {
+impl Routine for Shard<'_> {
     type Output = Result<f64, Error>;
     #[inline(always)]
     fn run<I: Isa>(mut self, isa: I) -> Result<f64, Error> {

@@ -62,7 +62,7 @@ impl<I: Isa> Products for Blocked<I> {
 
     #[inline(always)]
     fn forward(&mut self, dims: (usize, usize, usize), a: &[f64], w: &[f64], z: &mut [f64]) {
-        gemm::multiply(self.isa, Layout::AB, dims, a, w, z, &mut self.scratch);
+        gemm::matmul(self.isa, Layout::AB, dims, a, w, z, &mut self.scratch);
     }
 
     #[inline(always)]
@@ -88,7 +88,7 @@ impl<I: Isa> Products for Blocked<I> {
             }
         } else if Self::transposes(o) {
             let sum = &mut dj_dw_t[..o * i];
-            gemm::multiply_add(
+            gemm::matmul_add(
                 self.isa,
                 add,
                 Layout::AtB,
@@ -99,7 +99,7 @@ impl<I: Isa> Products for Blocked<I> {
                 &mut self.scratch,
             );
         } else {
-            gemm::multiply_add(
+            gemm::matmul_add(
                 self.isa,
                 add,
                 Layout::AtB,
@@ -135,7 +135,7 @@ impl<I: Isa> Products for Blocked<I> {
             by: fp,
             finite: true,
         };
-        gemm::multiply_then(
+        gemm::matmul_then(
             self.isa,
             Layout::ABt,
             (n, o, i),

@@ -24,7 +24,7 @@ pub(super) enum Form {
 /// Rows of c at least this long vectorise well along them.
 const WIDE: usize = 16;
 /// Up to this many columns of c, inner products beat the blocked kernel.
-const NARROW: usize = 4;
+const DOT_COLUMNS: usize = 4;
 
 impl Form {
     /// The vectorising form for these operands, if one applies.
@@ -34,7 +34,7 @@ impl Form {
             Form::RowAxpy
         } else if p.n == 1 && a.row_stride == 1 {
             Form::ColumnAxpy
-        } else if p.n <= NARROW && a.col_stride == 1 {
+        } else if p.n <= DOT_COLUMNS && a.col_stride == 1 {
             Form::Dot
         } else {
             Form::General

@@ -29,7 +29,7 @@
 //! its panels through strides and writes its tile straight into c. It comes
 //! in three forms chosen at run time by CPU-feature detection: AVX-512 and
 //! AVX2 with FMA, written with intrinsics in [`simd`] (the crate's only
-//! `unsafe` code), and the portable generic [`kernel`].
+//! `unsafe` code), and the portable generic [`portable`].
 //!
 //! Products of at most `DIRECT_TINY` multiply-adds, and thin ones up to
 //! `DIRECT_MAX`, skip all this for plain loops ([`direct`]).
@@ -39,11 +39,11 @@
 //! [`Matrix::dot_tr`]: crate::Matrix::dot_tr
 
 mod direct;
-mod kernel;
 mod pack;
+mod portable;
 mod simd;
 
-pub(crate) use simd::{Isa, Kernel, Path, dispatch};
+pub(crate) use simd::{Isa, Path, Routine, dispatch};
 
 /// A matrix read through strides: element (i, j) is
 /// `data[i * row_stride + j * col_stride]`.
@@ -111,7 +111,7 @@ impl Layout {
 /// kernels. `scratch` holds the packed panels; it grows on first use and is
 /// reused after.
 #[inline(always)]
-pub(crate) fn multiply<I: Isa>(
+pub(crate) fn matmul<I: Isa>(
     isa: I,
     layout: Layout,
     dims: (usize, usize, usize),
@@ -120,15 +120,15 @@ pub(crate) fn multiply<I: Isa>(
     c: &mut [f64],
     scratch: &mut Vec<f64>,
 ) {
-    multiply_then(isa, layout, dims, a, b, c, scratch, &mut ());
+    matmul_then(isa, layout, dims, a, b, c, scratch, &mut ());
 }
 
-/// [`multiply`] if not `add`; if `add`, c += the product, added tile by
+/// [`matmul`] if not `add`; if `add`, c += the product, added tile by
 /// tile as the kernels add the later blocks of k (a sum over several
 /// blocks of k's range, such as a gradient summed block by block).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-pub(crate) fn multiply_add<I: Isa>(
+pub(crate) fn matmul_add<I: Isa>(
     isa: I,
     add: bool,
     layout: Layout,
@@ -142,13 +142,13 @@ pub(crate) fn multiply_add<I: Isa>(
     gemm(isa, dims, a, b, add, c, scratch, &mut ());
 }
 
-/// [`multiply`], then `finish.part(at, part)` on each part of c as soon as
+/// [`matmul`], then `finish.part(at, part)` on each part of c as soon as
 /// it holds its final values, while it is still in cache: `part` is
 /// `c[at..at + part.len()]`, whole rows of c or a run of one row, and the
 /// parts cover c once.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-pub(crate) fn multiply_then<I: Isa>(
+pub(crate) fn matmul_then<I: Isa>(
     isa: I,
     layout: Layout,
     dims: (usize, usize, usize),
@@ -162,7 +162,7 @@ pub(crate) fn multiply_then<I: Isa>(
     gemm(isa, dims, a, b, false, c, scratch, finish);
 }
 
-/// What [`multiply_then`] does with each part of c as soon as it is final.
+/// What [`matmul_then`] does with each part of c as soon as it is final.
 pub(crate) trait Finish {
     /// Called once per part: `part` is `c[at..at + part.len()]`. Must be
     /// `#[inline(always)]`, so that it is compiled for the instruction set
@@ -208,7 +208,7 @@ pub(crate) fn gemm<I: Isa>(
     isa.product(p, c, scratch, finish);
 }
 
-/// One product as a [`Kernel`], for callers outside any other kernel.
+/// One product as a [`Routine`], for callers outside any other routine.
 struct Product<'a> {
     dims: (usize, usize, usize),
     a: View<'a>,
@@ -219,7 +219,7 @@ struct Product<'a> {
     scratch: &'a mut Vec<f64>,
 }
 
-impl Kernel for Product<'_> {
+impl Routine for Product<'_> {
     type Output = ();
     #[inline(always)]
     fn run<I: Isa>(self, isa: I) {
@@ -381,7 +381,7 @@ pub(crate) struct BPanel<'a> {
     pub rs: usize,
 }
 
-/// The portable micro-kernel, [`kernel::tile`], writing as `out` says.
+/// The portable micro-kernel, [`portable::tile`], writing as `out` says.
 #[inline(always)]
 fn tile_portable<const MR: usize, const NR: usize, const FMA: bool>(
     a: APanel<'_>,
@@ -389,7 +389,7 @@ fn tile_portable<const MR: usize, const NR: usize, const FMA: bool>(
     steps: usize,
     out: TileOut<'_>,
 ) {
-    out.write_rows(&kernel::tile::<MR, NR, FMA>(a, b, steps));
+    out.write_rows(&portable::tile::<MR, NR, FMA>(a, b, steps));
 }
 
 /// The blocked product for one micro-kernel shape, `MR × NR` registers of
@@ -826,7 +826,7 @@ mod tests {
         }
     }
 
-    /// Records each part `multiply_then` finishes, as it is when finished.
+    /// Records each part `matmul_then` finishes, as it is when finished.
     struct Record(Vec<(usize, Vec<f64>)>);
 
     impl Finish for Record {
@@ -843,12 +843,12 @@ mod tests {
         record: &'a mut Record,
     }
 
-    impl Kernel for Then<'_> {
+    impl Routine for Then<'_> {
         type Output = ();
         #[inline(always)]
         fn run<I: Isa>(self, isa: I) {
             let scratch = &mut Vec::new();
-            multiply_then(
+            matmul_then(
                 isa,
                 Layout::AB,
                 self.dims,

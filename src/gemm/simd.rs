@@ -2,7 +2,7 @@
 //!
 //! Hot code is written once, generic over an [`Isa`] (which fixes the
 //! micro-kernel's shape and whether multiply-adds are fused), and wrapped in
-//! a [`Kernel`]. [`dispatch`] runs a kernel inside a function marked
+//! a [`Routine`]. [`dispatch`] runs a routine inside a function marked
 //! `#[target_feature]`, where everything it inlines may use AVX-512 or AVX2
 //! and FMA instructions. Calling such a function is `unsafe`: it is sound
 //! only on a CPU that has the features, which `dispatch` checks with
@@ -62,7 +62,7 @@ impl Path {
 ///
 /// A value of an `Isa` type is proof that the CPU has its features: only
 /// [`Portable`] can be made anywhere; the others are made only here, by
-/// [`dispatch`] after its feature check, and handed to the kernel.
+/// [`dispatch`] after its feature check, and handed to the routine.
 pub(crate) trait Isa: Copy {
     /// Whether multiply-adds are fused (rounded once) on this path.
     const FMA: bool;
@@ -193,43 +193,53 @@ impl Isa for Avx512 {
     }
 }
 
-/// A piece of hot code, generic over the instruction set. `run` must be
+/// A routine of hot code, generic over the instruction set. `run` must be
 /// `#[inline(always)]` so that it is compiled inside the `#[target_feature]`
 /// function that calls it.
-pub(crate) trait Kernel {
+pub(crate) trait Routine {
     type Output;
     fn run<I: Isa>(self, isa: I) -> Self::Output;
 }
 
-/// Runs `kernel` compiled for `path`, or for the portable path when this
+/// Runs `routine` compiled for `path`, or for the portable path when this
 /// CPU lacks `path`'s features.
-pub(crate) fn dispatch<K: Kernel>(path: Path, kernel: K) -> K::Output {
+pub(crate) fn dispatch<R: Routine>(path: Path, routine: R) -> R::Output {
     match path {
         #[cfg(target_arch = "x86_64")]
         Path::Avx512 if path.supported() => {
             // SAFETY: this CPU has AVX-512F, AVX-512VL and FMA, checked just
             // above.
-            unsafe { with_avx512(kernel) }
+            unsafe { with_avx512(routine) }
         }
         #[cfg(target_arch = "x86_64")]
         Path::Avx2Fma if path.supported() => {
             // SAFETY: this CPU has AVX2 and FMA, checked just above.
-            unsafe { with_avx2_fma(kernel) }
+            unsafe { with_avx2_fma(routine) }
         }
-        _ => kernel.run(Portable),
+        _ => routine.run(Portable),
     }
 }
 
+/// Runs `routine` compiled for AVX-512.
+///
+/// # Safety
+///
+/// The CPU must support AVX-512F, AVX-512VL and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512vl,fma")]
-unsafe fn with_avx512<K: Kernel>(kernel: K) -> K::Output {
-    kernel.run(Avx512(()))
+unsafe fn with_avx512<R: Routine>(routine: R) -> R::Output {
+    routine.run(Avx512(()))
 }
 
+/// Runs `routine` compiled for AVX2 and FMA.
+///
+/// # Safety
+///
+/// The CPU must support AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn with_avx2_fma<K: Kernel>(kernel: K) -> K::Output {
-    kernel.run(Avx2Fma(()))
+unsafe fn with_avx2_fma<R: Routine>(routine: R) -> R::Output {
+    routine.run(Avx2Fma(()))
 }
 
 /// Panics unless the panels hold `steps` steps of an `mr` × `nr` tile: a's
@@ -251,7 +261,7 @@ fn assert_panels_hold(a: &APanel<'_>, b: &BPanel<'_>, steps: usize, mr: usize, n
 /// is 8 × 16 for most products; `ROWS` is fewer for the last rows of c, so
 /// that a tile's cost follows the rows it holds, or 9 to 12 for a c that
 /// short, held whole so that each panel of b is read once; `VECS` is 1
-/// for c at most 8 columns wide. (The generic `kernel::tile` compiles to
+/// for c at most 8 columns wide. (The generic `portable::tile` compiles to
 /// this in some contexts and, in others, to code that keeps the tile in
 /// memory or gathers across steps; written out, the code cannot drift.)
 ///

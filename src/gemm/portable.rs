@@ -1,4 +1,4 @@
-//! The micro-kernel: an MR × NR tile of c held in registers while KC
+//! The portable micro-kernel: an MR × NR tile of c held in registers while KC
 //! rank-1 updates stream through it from the panels.
 
 use super::{APanel, BPanel};
