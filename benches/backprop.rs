@@ -9,7 +9,7 @@ use std::hint::black_box;
 use std::num::NonZeroUsize;
 use std::time::Duration;
 
-use backprop::{Matrix, TwoLayerNet, Workspace, sigmoid};
+use backprop::{Activation, Matrix, Network, TwoLayerNet, Workspace, sigmoid};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 /// (N, inputs, hidden, outputs): the series' 2-3-1 network on its 3
@@ -58,6 +58,58 @@ fn bench_gradients(c: &mut Criterion) {
             ("one_thread", Workspace::with_threads(NonZeroUsize::MIN)),
         ] {
             group.bench_with_input(BenchmarkId::new(id, &name), &(&x, &y), |b, (x, y)| {
+                b.iter(|| {
+                    let g = black_box(&net).gradients_in(black_box(x), black_box(y), &mut ws);
+                    black_box(g.unwrap());
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+/// Deeper stacks: (N, layer sizes) D1 and D2 of sigmoid layers, and D1
+/// with biases and tanh hidden layers.
+fn bench_deep(c: &mut Criterion) {
+    let mut group = c.benchmark_group("deep");
+    let sigmoid_net = |sizes: &[usize]| Network::random(sizes, 1).unwrap();
+    let tanh_net = Network::builder(64)
+        .biased_layer(128, Activation::Tanh)
+        .biased_layer(128, Activation::Tanh)
+        .biased_layer(128, Activation::Tanh)
+        .biased_layer(10, Activation::Sigmoid)
+        .seed(1)
+        .build()
+        .unwrap();
+    for (name, n, net) in [
+        (
+            "1024x64-128-128-128-10",
+            1024,
+            sigmoid_net(&[64, 128, 128, 128, 10]),
+        ),
+        ("1024x64-128-128-128-10_tanh_bias", 1024, tanh_net),
+        (
+            "8192x256-512-512-10",
+            8192,
+            sigmoid_net(&[256, 512, 512, 10]),
+        ),
+    ] {
+        let sizes = net.sizes();
+        let x = Matrix::randn(n, sizes[0], 2).map(sigmoid);
+        let y = Matrix::randn(n, sizes[sizes.len() - 1], 3).map(sigmoid);
+        let products: Vec<usize> = sizes.windows(2).map(|w| w[0] * w[1]).collect();
+        let macs = n * (3 * products.iter().sum::<usize>() - products[0]);
+        group.throughput(Throughput::Elements(2 * macs as u64));
+        if macs > 1 << 30 {
+            group
+                .sample_size(10)
+                .measurement_time(Duration::from_secs(20));
+        }
+        for (id, mut ws) in [
+            ("one_thread", Workspace::with_threads(NonZeroUsize::MIN)),
+            ("workspace", Workspace::new()),
+        ] {
+            group.bench_with_input(BenchmarkId::new(id, name), &(&x, &y), |b, (x, y)| {
                 b.iter(|| {
                     let g = black_box(&net).gradients_in(black_box(x), black_box(y), &mut ws);
                     black_box(g.unwrap());
@@ -138,5 +190,11 @@ fn bench_threads(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_gradients, bench_dot, bench_threads);
+criterion_group!(
+    benches,
+    bench_gradients,
+    bench_deep,
+    bench_dot,
+    bench_threads
+);
 criterion_main!(benches);

@@ -19,6 +19,10 @@ SHAPES = {
     "S2": (1024, 64, 128, 10),
     "S3": (8192, 256, 512, 10),
 }
+DEEP = {
+    "D1": (1024, [64, 128, 128, 128, 10]),
+    "D2": (8192, [256, 512, 512, 10]),
+}
 PEAK_GFLOPS = 58.6  # one Zen 4 core, f64 FMA (the anchor figure)
 
 
@@ -57,6 +61,25 @@ def main():
             if len(numpy) > 1:
                 row.append(f"{numpy[1][label] / ours:.1f}×")
         print("| " + " | ".join(row) + " |")
+    print()
+    print("| shape (N, sizes) | backprop, 1 thread | fraction of the 1-core limit | backprop, default "
+          "| ndarray | nalgebra | best Rust peer / backprop 1 thread | best Rust peer / backprop default |")
+    print("|---" * 8 + "|")
+    for label, (n, sizes) in DEEP.items():
+        group = f"compare_{label}"
+        try:
+            ours1 = median_seconds(group, "backprop_1_thread")
+        except FileNotFoundError:
+            continue
+        ours = median_seconds(group, "backprop_default")
+        nd = median_seconds(group, "ndarray")
+        na = median_seconds(group, "nalgebra")
+        best = min(nd, na)
+        products = [a * b for a, b in zip(sizes, sizes[1:])]
+        flops = 2 * n * (3 * sum(products) - products[0])
+        limit = flops / (PEAK_GFLOPS * 1e9)
+        print(f"| {label} = ({n}, {sizes}) | {fmt(ours1)} | {limit / ours1:.0%} | {fmt(ours)} "
+              f"| {fmt(nd)} | {fmt(na)} | {best / ours1:.2f}× | {best / ours:.2f}× |")
     print()
     flops = 2 * 1024**3
     print("| 1024² product | median | GFLOP/s | fraction of one core's peak |")

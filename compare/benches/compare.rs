@@ -1,5 +1,6 @@
 //! `backprop` beside ndarray and nalgebra, in one run: the gradient of the
-//! two-layer sigmoid network at the shapes S0–S3, and the 1024² product.
+//! two-layer sigmoid network at the shapes S0–S3, of deeper stacks of
+//! sigmoid layers at D1 and D2, and the 1024² product.
 //!
 //! `cargo bench -p compare`; `python3 compare/report.py` then prints the
 //! medians and the ratios "best peer / backprop".
@@ -8,8 +9,11 @@ use std::hint::black_box;
 use std::num::NonZeroUsize;
 use std::time::Duration;
 
-use backprop::{Matrix, TwoLayerNet, Workspace, sigmoid};
-use compare::{gradients_nalgebra, gradients_ndarray, to_nalgebra, to_ndarray};
+use backprop::{Matrix, Network, TwoLayerNet, Workspace, sigmoid};
+use compare::{
+    deep_gradient_flops, deep_gradients_nalgebra, deep_gradients_ndarray, gradients_nalgebra,
+    gradients_ndarray, to_nalgebra, to_ndarray,
+};
 use criterion::measurement::WallTime;
 use criterion::{
     BenchmarkGroup, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main,
@@ -106,6 +110,66 @@ fn gradients(c: &mut Criterion) {
     }
 }
 
+/// The deep shapes: (N, layer sizes), sigmoid layers without biases.
+const DEEP: [(&str, usize, &[usize]); 2] = [
+    ("D1", 1024, &[64, 128, 128, 128, 10]),
+    ("D2", 8192, &[256, 512, 512, 10]),
+];
+
+/// The gradient of a stack of sigmoid layers, by `Network` on one thread
+/// and with its default threads, and by ndarray and nalgebra.
+fn deep(c: &mut Criterion) {
+    settle_allocator();
+    for (label, n, sizes) in DEEP {
+        let mut group = c.benchmark_group(format!("compare/{label}"));
+        let flops = deep_gradient_flops(n, sizes);
+        if flops > 1 << 30 {
+            group
+                .sample_size(10)
+                .measurement_time(Duration::from_secs(20));
+        }
+        group.throughput(Throughput::Elements(flops));
+        let net = Network::random(sizes, 1).unwrap();
+        let x = Matrix::randn(n, sizes[0], 2).map(sigmoid);
+        let y = Matrix::randn(n, sizes[sizes.len() - 1], 3).map(sigmoid);
+        for (id, mut ws) in [
+            (
+                "backprop_1_thread",
+                Workspace::with_threads(NonZeroUsize::MIN),
+            ),
+            ("backprop_default", Workspace::new()),
+        ] {
+            group.bench_function(id, |b| {
+                b.iter(|| {
+                    black_box(
+                        net.gradients_in(black_box(&x), black_box(&y), &mut ws)
+                            .unwrap(),
+                    )
+                    .dj_dw[0][(0, 0)]
+                })
+            });
+        }
+        let weights: Vec<&Matrix> = net.layers().iter().map(|l| l.weights()).collect();
+        let (w, xa, ya) = (
+            weights.iter().map(|w| to_ndarray(w)).collect::<Vec<_>>(),
+            to_ndarray(&x),
+            to_ndarray(&y),
+        );
+        group.bench_function("ndarray", |b| {
+            b.iter(|| black_box(deep_gradients_ndarray(&w, black_box(&xa), black_box(&ya))))
+        });
+        let (w, xn, yn) = (
+            weights.iter().map(|w| to_nalgebra(w)).collect::<Vec<_>>(),
+            to_nalgebra(&x),
+            to_nalgebra(&y),
+        );
+        group.bench_function("nalgebra", |b| {
+            b.iter(|| black_box(deep_gradients_nalgebra(&w, black_box(&xn), black_box(&yn))))
+        });
+        group.finish();
+    }
+}
+
 fn product(c: &mut Criterion) {
     let n = 1024;
     let mut group = c.benchmark_group("compare/dot1024");
@@ -147,5 +211,5 @@ fn scaling(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, gradients, product, scaling);
+criterion_group!(benches, gradients, deep, product, scaling);
 criterion_main!(benches);
