@@ -1,5 +1,6 @@
 //! `backprop`: the two-layer sigmoid network of *Neural Networks Demystified*
-//! and its gradients by backpropagation, in plain Rust with no dependencies.
+//! and its gradients by backpropagation, in plain Rust with no dependencies,
+//! and the same network stacked to any depth.
 //!
 //! The crate follows the derivation term by term. A batch X (one example per
 //! row) flows forward through two weight matrices,
@@ -77,6 +78,33 @@
 //! Part 7's cost; [`Optimiser::train_with`] records a testing cost and calls
 //! back after every iteration.
 //!
+//! # Example: stack more layers
+//!
+//! "If we want to make a deeper neural network, we could just stack a bunch
+//! of these operations together," as Part 4 ends. [`Network`] does: with
+//! a(1) = X and ŷ = a(L),
+//!
+//! ```text
+//! z(l+1) = a(l)·W(l) + b(l)      a(l+1) = f(z(l+1))
+//! δ(L)     = −(y − ŷ) ⊙ f′(z(L))        δ(l) = δ(l+1)·W(l)ᵀ ⊙ f′(z(l))
+//! ∂J/∂W(l) = a(l)ᵀ·δ(l+1)              ∂J/∂b(l) = Σ over examples of δ(l+1)
+//! ```
+//!
+//! ```
+//! use backprop::{data, Activation, Bfgs, Network, Optimiser};
+//!
+//! let d = data::part1_normalised();
+//! let mut net = Network::builder(2)
+//!     .biased_layer(4, Activation::Tanh) // W(1), b(1), tanh
+//!     .layer(1, Activation::Sigmoid)     // W(2), no bias
+//!     .build()?;
+//! assert!(net.check_gradients(&d.x, &d.y)?.relative_error < 1e-8);
+//! Bfgs::default().train(&mut net, &d)?;
+//! # Ok::<(), backprop::Error>(())
+//! ```
+//!
+//! [`TwoLayerNet`] is its two-layer case, computed by the same engine.
+//!
 //! # Matrix representation
 //!
 //! [`Matrix`] is dense and row-major: element (i, j) of an r × c matrix is
@@ -103,8 +131,10 @@
 //! - **Stateless network.** The series caches the last batch's activations
 //!   in the network object; here each call returns what it computed, so a
 //!   network can be shared and a failed call changes nothing.
-//! - **Fast where it counts.** [`TwoLayerNet::gradients`] runs a fused pass
-//!   (one exponential per unit for f and f′, no transposed copies) on a
+//! - **Fast where it counts.** [`TwoLayerNet::gradients`] and
+//!   [`Network::gradients`] run one fused pass, the derivation written once
+//!   for any depth (one evaluation per unit for f and f′, no transposed
+//!   copies), on a
 //!   blocked matrix product with AVX-512 and AVX2 kernels chosen at run time,
 //!   and shares large batches among threads; a [`Workspace`] makes repeated
 //!   calls allocation-free. `BENCHMARKS.md` in the repository has the
