@@ -168,18 +168,7 @@ impl TwoLayerNet {
         y: &Matrix,
         epsilon: f64,
     ) -> Result<Vec<f64>, Error> {
-        // Check the batch once up front, so a bad X or y is reported as such
-        // rather than from inside the loop.
-        self.cost(x, y)?;
-        let mut probe = self.clone();
-        numerical_gradient(
-            |params| {
-                probe.set_params(params)?;
-                probe.cost(x, y)
-            },
-            &self.params(),
-            epsilon,
-        )
+        self.network().numerical_gradients(x, y, epsilon)
     }
 
     /// Compares the backpropagated gradient with central differences
@@ -228,9 +217,7 @@ impl TwoLayerNet {
         y: &Matrix,
         epsilon: f64,
     ) -> Result<GradientCheck, Error> {
-        let analytic = self.gradients(x, y)?.to_vec();
-        let numerical = self.numerical_gradients(x, y, epsilon)?;
-        Ok(GradientCheck::of(analytic, numerical))
+        self.network().check_gradients_with(x, y, epsilon)
     }
 }
 
@@ -272,6 +259,8 @@ impl Network {
         y: &Matrix,
         epsilon: f64,
     ) -> Result<Vec<f64>, Error> {
+        // Check the batch once up front, so a bad X or y is reported as such
+        // rather than from inside the loop.
         self.cost(x, y)?;
         let mut probe = self.clone();
         numerical_gradient(

@@ -602,6 +602,12 @@ impl Network {
     }
 }
 
+impl AsRef<Network> for Network {
+    fn as_ref(&self) -> &Network {
+        self
+    }
+}
+
 /// Rejects a parameter vector of the wrong length or with a NaN or ∞.
 pub(crate) fn check_params(params: &[f64], expected: usize) -> Result<(), Error> {
     if params.len() != expected {

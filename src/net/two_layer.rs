@@ -683,6 +683,12 @@ impl TwoLayerNet {
     }
 }
 
+impl AsRef<Network> for TwoLayerNet {
+    fn as_ref(&self) -> &Network {
+        &self.net
+    }
+}
+
 /// The two matrices of a two-layer vector, in order.
 fn pair(mut v: Vec<Matrix>) -> [Matrix; 2] {
     let second = v.pop().expect("two layers");

@@ -7,10 +7,10 @@ use std::num::NonZeroUsize;
 use crate::fused::{Buffers, plan};
 use crate::layer::Layer;
 use crate::matrix::Matrix;
-use crate::net::{Gradients, NetworkGradients, TwoLayerNet};
+use crate::net::{Gradients, Network, NetworkGradients};
 
-/// Reusable buffers for the fused gradient pass of [`TwoLayerNet`] and
-/// [`Network`](crate::Network) (`gradients_in` and `cost_and_gradients_in`):
+/// Reusable buffers for the fused gradient pass of [`TwoLayerNet`](crate::TwoLayerNet) and
+/// [`Network`] (`gradients_in` and `cost_and_gradients_in`):
 /// after the first call for a given batch size and network shape, a
 /// single-threaded call allocates nothing.
 ///
@@ -111,7 +111,7 @@ impl Workspace {
         Self::with(Some(threads))
     }
 
-    /// The gradients of the last successful call for a [`TwoLayerNet`]
+    /// The gradients of the last successful call for a [`TwoLayerNet`](crate::TwoLayerNet)
     /// (empty before the first).
     ///
     /// # Examples
@@ -132,7 +132,7 @@ impl Workspace {
     }
 
     /// The gradients of the last successful call for a
-    /// [`Network`](crate::Network) (empty before the first).
+    /// [`Network`] (empty before the first).
     ///
     /// # Examples
     ///
@@ -152,7 +152,7 @@ impl Workspace {
     }
 
     /// How many threads a call with a batch of `n` examples through `net`
-    /// shares the work among: the count given to
+    /// (a [`TwoLayerNet`](crate::TwoLayerNet) or a [`Network`]) shares the work among: the count given to
     /// [`with_threads`](Self::with_threads), or for [`new`](Self::new) one
     /// thread up to [`PARALLEL_WORK`](crate::PARALLEL_WORK) and every
     /// available core above it; in both cases at most one per 16 examples.
@@ -171,11 +171,13 @@ impl Workspace {
     /// let three = Workspace::with_threads(NonZeroUsize::new(3).unwrap());
     /// assert_eq!(three.threads_for(&net, 100), 3);
     /// assert_eq!(three.threads_for(&net, 20), 2);
+    /// // The same estimate for the same layers as a `Network`.
+    /// assert_eq!(ws.threads_for(net.network(), 4096), ws.threads_for(&net, 4096));
     /// # Ok::<(), backprop::Error>(())
     /// ```
     #[must_use]
-    pub fn threads_for(&self, net: &TwoLayerNet, n: usize) -> usize {
-        plan::shards(self.buffers.threads, n, net.network().layers())
+    pub fn threads_for(&self, net: &impl AsRef<Network>, n: usize) -> usize {
+        plan::shards(self.buffers.threads, n, net.as_ref().layers())
     }
 
     /// Runs `f` with this thread's own default workspace, which keeps its
