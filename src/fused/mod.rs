@@ -314,8 +314,9 @@ pub(crate) fn backpropagate(
     Ok(half_sse)
 }
 
-/// Turns the summed gradients into the cost's, last layer first, and
-/// checks them.
+/// Turns the summed gradients into the cost's, and checks them: an
+/// overflow is reported for the last layer's term first, as the
+/// derivation computes them.
 fn finish(
     layers: &[Layer],
     cost: Cost,
@@ -323,29 +324,32 @@ fn finish(
     offsets: &[usize],
     n: usize,
 ) -> Result<(), Error> {
+    if let Cost::Regularised { .. } = cost {
+        for (layer, &at) in layers.iter().zip(offsets) {
+            let (dj_dw, dj_db) =
+                sums[at..at + layer.param_count()].split_at_mut(layer.weights.as_slice().len());
+            cost.finish_gradient(dj_dw, &layer.weights, n);
+            cost.finish_bias_gradient(dj_db, n);
+        }
+    }
+    // One pass over all of them; only an overflow looks for where it is.
+    if all_finite(sums) {
+        return Ok(());
+    }
     for (k, layer) in layers.iter().enumerate().rev() {
         let at = offsets[k];
         let (dj_dw, dj_db) =
-            sums[at..at + layer.param_count()].split_at_mut(layer.weights.as_slice().len());
-        cost.finish_gradient(dj_dw, &layer.weights, n);
-        check(dj_dw, Term::DjDw, k)?;
-        if layer.bias.is_some() {
-            cost.finish_bias_gradient(dj_db, n);
-            check(dj_db, Term::DjDb, k)?;
+            sums[at..at + layer.param_count()].split_at(layer.weights.as_slice().len());
+        for (values, t) in [(dj_dw, Term::DjDw), (dj_db, Term::DjDb)] {
+            if !all_finite(values) {
+                return Err(Error::Overflow {
+                    what: term(t, k + 1),
+                });
+            }
         }
     }
-    Ok(())
-}
-
-/// Rejects a gradient of layer `k` of the slice that overflowed.
-fn check(values: &[f64], t: Term, k: usize) -> Result<(), Error> {
-    if all_finite(values) {
-        Ok(())
-    } else {
-        Err(Error::Overflow {
-            what: term(t, k + 1),
-        })
-    }
+    // The layers' gradients cover the sums, so this is not reached.
+    Err(Error::Overflow { what: "dJ/dW" })
 }
 
 /// A batch and how it is cut into shards.
