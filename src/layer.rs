@@ -2,6 +2,7 @@
 //! and the names of the derivation's terms by layer.
 
 use crate::activation::Activation;
+use crate::error::Error;
 use crate::matrix::Matrix;
 
 /// One layer of a [`Network`](crate::Network): its weights W(l), an
@@ -128,6 +129,16 @@ pub(crate) fn term(t: Term, l: usize) -> &'static str {
         Term::DjDb => (&DJ_DB, "dJ/db(l), l > 64"),
     };
     names.get(l).copied().unwrap_or(deep)
+}
+
+/// `Ok` if a computed term stayed finite, else the overflow of term `t` of
+/// layer `l`.
+pub(crate) fn finite_or_overflow(finite: bool, t: Term, l: usize) -> Result<(), Error> {
+    if finite {
+        Ok(())
+    } else {
+        Err(Error::Overflow { what: term(t, l) })
+    }
 }
 
 #[cfg(test)]

@@ -30,7 +30,7 @@ use std::num::NonZeroUsize;
 use crate::cost::Cost;
 use crate::error::Error;
 use crate::gemm::{self, Isa, LINE, Path, Routine, on_lines, on_lines_ref};
-use crate::layer::{Layer, Term, term};
+use crate::layer::{Layer, Term, finite_or_overflow};
 use crate::matrix::all_finite;
 use pass::{Net, Sums, Terms};
 use products::{Blocked, InOrder, Products};
@@ -340,13 +340,8 @@ fn finish(
         let at = offsets[k];
         let (dj_dw, dj_db) =
             sums[at..at + layer.param_count()].split_at(layer.weights.as_slice().len());
-        for (values, t) in [(dj_dw, Term::DjDw), (dj_db, Term::DjDb)] {
-            if !all_finite(values) {
-                return Err(Error::Overflow {
-                    what: term(t, k + 1),
-                });
-            }
-        }
+        finite_or_overflow(all_finite(dj_dw), Term::DjDw, k + 1)?;
+        finite_or_overflow(all_finite(dj_db), Term::DjDb, k + 1)?;
     }
     // The layers' gradients cover the sums, so this is not reached.
     Err(Error::Overflow { what: "dJ/dW" })
@@ -358,7 +353,9 @@ struct Cut<'a> {
     net: Net<'a>,
     n: usize,
     shards: usize,
+    /// Rows per block: the terms hold this many.
     block: usize,
+    /// Whether the products are taken in order (one block, one shard).
     tiny: bool,
     x: &'a [f64],
     y: &'a [f64],
@@ -386,15 +383,9 @@ impl<'a> Cut<'a> {
             (s * size + s.min(longer), size + usize::from(s < longer))
         };
         Shard {
-            net: self.net,
-            block: self.block,
-            tiny: self.tiny,
+            cut: *self,
             x: &self.x[start * inputs..(start + rows) * inputs],
             y: &self.y[start * outputs..(start + rows) * outputs],
-            term_offsets: self.term_offsets,
-            regions: self.regions,
-            sum_offsets: self.sum_offsets,
-            params: self.params,
             bufs,
         }
     }
@@ -402,17 +393,10 @@ impl<'a> Cut<'a> {
 
 /// One shard's rows of X and y, and its buffers.
 struct Shard<'a> {
-    net: Net<'a>,
-    /// Rows per block: the terms hold this many.
-    block: usize,
-    /// Whether the products are taken in order (one block, one shard).
-    tiny: bool,
+    /// The batch it is cut from, and how.
+    cut: Cut<'a>,
     x: &'a [f64],
     y: &'a [f64],
-    term_offsets: &'a [usize],
-    regions: Regions,
-    sum_offsets: &'a [usize],
-    params: usize,
     bufs: &'a mut ShardBuffers,
 }
 
@@ -423,7 +407,7 @@ impl Routine for Shard<'_> {
     type Output = Result<f64, Error>;
     #[inline(always)]
     fn run<I: Isa>(mut self, isa: I) -> Result<f64, Error> {
-        match (self.tiny, I::FMA) {
+        match (self.cut.tiny, I::FMA) {
             (true, true) => self.pass(&mut InOrder::<true>),
             (true, false) => self.pass(&mut InOrder::<false>),
             (false, _) => {
@@ -443,9 +427,9 @@ impl Shard<'_> {
     /// ½ Σ (y − ŷ)², added in row order.
     #[inline(always)]
     fn pass<P: Products>(&mut self, p: &mut P) -> Result<f64, Error> {
-        let layers = self.net.layers;
+        let layers = self.cut.net.layers;
         let (inputs, outputs) = (layers[0].inputs(), layers[layers.len() - 1].units());
-        let r = self.regions;
+        let r = self.cut.regions;
         let arena = on_lines(&mut self.bufs.arena);
         let (terms, rest) = arena.split_at_mut(r.deltas);
         let (deltas, rest) = rest.split_at_mut(r.sums - r.deltas);
@@ -453,29 +437,37 @@ impl Shard<'_> {
         let (first, second) = deltas.split_at_mut(r.delta);
         let mut terms = Terms {
             values: terms,
-            offsets: self.term_offsets,
+            offsets: self.cut.term_offsets,
             deltas: [first, second],
         };
         let mut sums = Sums {
-            values: &mut sums[..self.params],
+            values: &mut sums[..self.cut.params],
             transposed,
-            offsets: self.sum_offsets,
+            offsets: self.cut.sum_offsets,
         };
         let mut half_sse = 0.0;
         let (mut x, mut y) = (self.x, self.y);
         let mut add = false;
         while !y.is_empty() {
-            let rows = self.block.min(y.len() / outputs);
+            let rows = self.cut.block.min(y.len() / outputs);
             let (x_block, y_block);
             (x_block, x) = x.split_at(rows * inputs);
             (y_block, y) = y.split_at(rows * outputs);
             half_sse = pass::block(
-                p, self.net, rows, x_block, y_block, &mut terms, &mut sums, add, half_sse,
+                p,
+                self.cut.net,
+                rows,
+                x_block,
+                y_block,
+                &mut terms,
+                &mut sums,
+                add,
+                half_sse,
             )?;
             add = true;
         }
         // The sums taken as transposes, into place.
-        for (layer, &at) in layers.iter().zip(self.sum_offsets) {
+        for (layer, &at) in layers.iter().zip(self.cut.sum_offsets) {
             let (i, o) = (layer.inputs(), layer.units());
             if P::transposes(o) {
                 let dj_dw_t = &sums.transposed[at..at + o * i];

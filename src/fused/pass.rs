@@ -15,7 +15,7 @@ use super::Products;
 use crate::activation::activate;
 use crate::cost::output_errors;
 use crate::error::Error;
-use crate::layer::{Layer, Term, term};
+use crate::layer::{Layer, Term, finite_or_overflow};
 
 /// The network as the pass reads it: its layers and, for each, the
 /// weights to read (the layer's own, or a copy on a cache line).
@@ -143,13 +143,7 @@ fn forward_step<P: Products>(
     let (z, rest) = here.split_at_mut(fp_at);
     let (z, fp) = (&mut z[..rows * o], &mut rest[..rows * o]);
     p.forward((rows, i, o), a, net.w(k), z);
-    if activate_with::<P>(layer, z, fp) {
-        Ok(())
-    } else {
-        Err(Error::Overflow {
-            what: term(Term::Z, k + 2),
-        })
-    }
+    finite_or_overflow(activate_with::<P>(layer, z, fp), Term::Z, k + 2)
 }
 
 /// f over z with f′ beside it, by the multiply-adds of `P`.
@@ -221,11 +215,6 @@ fn hidden_error<P: Products>(
     let layer = &net.layers[k];
     let (i, o) = (layer.inputs(), layer.units());
     let below = &mut below[..rows * i];
-    if p.back((rows, i, o), delta, net.w(k), fp, below) {
-        Ok(())
-    } else {
-        Err(Error::Overflow {
-            what: term(Term::Delta, k + 1),
-        })
-    }
+    let finite = p.back((rows, i, o), delta, net.w(k), fp, below);
+    finite_or_overflow(finite, Term::Delta, k + 1)
 }
