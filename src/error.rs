@@ -161,6 +161,21 @@ pub enum Error {
         /// (`"z(2)"`, `"J"`, `"dJ/dW(1)"`, …).
         what: &'static str,
     },
+    /// A saved network or scaling could not be read: what is wrong, and on
+    /// which line of the text (numbered from 1).
+    Load {
+        /// The line where the problem is, from 1.
+        line: usize,
+        /// What is wrong there.
+        reason: String,
+    },
+    /// Reading or writing a saved network or scaling failed.
+    Io {
+        /// The kind of failure, as [`std::io::Error::kind`] gives it.
+        kind: std::io::ErrorKind,
+        /// The failure as the I/O error describes it.
+        message: String,
+    },
 }
 
 impl fmt::Display for Error {
@@ -252,11 +267,22 @@ impl fmt::Display for Error {
                 f,
                 "{what} overflowed f64: the weights or data are too large"
             ),
+            Error::Load { line, reason } => write!(f, "line {line}: {reason}"),
+            Error::Io { message, .. } => write!(f, "I/O error: {message}"),
         }
     }
 }
 
 impl std::error::Error for Error {}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::Io {
+            kind: e.kind(),
+            message: e.to_string(),
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

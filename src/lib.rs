@@ -163,6 +163,7 @@ mod cost;
 pub mod data;
 mod error;
 mod exp;
+mod format;
 mod fused;
 mod gemm;
 mod layer;

@@ -1,0 +1,5 @@
+//! The text format networks are saved in: [`Network::save`](crate::Network::save)
+//! documents it.
+
+mod network;
+mod text;
