@@ -41,6 +41,7 @@ use crate::gemm::{Isa, Path, Routine, dispatch};
 /// assert_eq!(sigmoid(800.0), 1.0);
 /// assert!(sigmoid(-800.0) == 0.0 && sigmoid(-700.0) > 0.0);
 /// ```
+#[must_use]
 pub fn sigmoid(z: f64) -> f64 {
     Activation::Sigmoid.apply(z)
 }
@@ -66,6 +67,7 @@ pub fn sigmoid(z: f64) -> f64 {
 /// // … and where e^(−z) overflows it is 0, not NaN.
 /// assert_eq!(sigmoid_prime(-1e4), 0.0);
 /// ```
+#[must_use]
 pub fn sigmoid_prime(z: f64) -> f64 {
     Activation::Sigmoid.derivative(z)
 }

@@ -41,6 +41,16 @@ pub enum Error {
         /// Length of the data given.
         len: usize,
     },
+    /// Rows given to [`Matrix::from_rows`](crate::Matrix::from_rows) differ
+    /// in length.
+    RaggedRows {
+        /// The first row, from 0, whose length differs from row 0's.
+        row: usize,
+        /// The length of row 0.
+        expected: usize,
+        /// The length of that row.
+        found: usize,
+    },
     /// A matrix operation was given operands whose shapes do not fit.
     ShapeMismatch {
         /// The operation, as its method is named (`"dot"`, `"multiply"`, …).
@@ -185,6 +195,14 @@ impl fmt::Display for Error {
                 f,
                 "a {rows}×{cols} matrix needs {} values, but {len} were given",
                 rows * cols
+            ),
+            Error::RaggedRows {
+                row,
+                expected,
+                found,
+            } => write!(
+                f,
+                "row {row} has {found} values, but row 0 has {expected}: every row needs the same length"
             ),
             Error::ShapeMismatch { op, left, right } => write!(
                 f,

@@ -174,6 +174,7 @@ mod train;
 
 pub use activation::{Activation, sigmoid, sigmoid_prime};
 pub use cost::Cost;
+pub use data::{DataSet, Scale, Scaling};
 pub use error::{Error, Shape};
 pub use fused::plan::PARALLEL_WORK;
 pub use layer::Layer;

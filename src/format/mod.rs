@@ -2,4 +2,5 @@
 //! documents it.
 
 mod network;
+mod scaling;
 mod text;

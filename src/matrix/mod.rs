@@ -1,9 +1,12 @@
 //! The hand-written, row-major `f64` matrix the network is built on.
 
+mod convert;
 mod display;
+mod elementwise;
+mod iter;
 mod product;
 
-use std::ops::{Add, Index, IndexMut, Sub};
+use std::ops::{Index, IndexMut};
 
 use crate::error::{Error, Shape};
 use crate::rng::Rng;
@@ -80,6 +83,7 @@ impl Matrix {
     /// assert!(z.as_slice().iter().all(|&v| v == 0.0));
     /// ```
     #[track_caller]
+    #[must_use]
     pub fn zeros(rows: usize, cols: usize) -> Self {
         Self::filled(rows, cols, 0.0)
     }
@@ -142,6 +146,7 @@ impl Matrix {
     /// assert_ne!(a, Matrix::randn(3, 4, 8));
     /// ```
     #[track_caller]
+    #[must_use]
     pub fn randn(rows: usize, cols: usize, seed: u64) -> Self {
         let mut rng = Rng::new(seed);
         Self::randn_from(rows, cols, &mut rng)
@@ -161,6 +166,7 @@ impl Matrix {
     /// ```
     /// assert_eq!(backprop::Matrix::zeros(3, 2).rows(), 3);
     /// ```
+    #[must_use]
     pub fn rows(&self) -> usize {
         self.rows
     }
@@ -172,6 +178,7 @@ impl Matrix {
     /// ```
     /// assert_eq!(backprop::Matrix::zeros(3, 2).cols(), 2);
     /// ```
+    #[must_use]
     pub fn cols(&self) -> usize {
         self.cols
     }
@@ -183,6 +190,7 @@ impl Matrix {
     /// ```
     /// assert_eq!(backprop::Matrix::zeros(3, 2).shape(), (3, 2));
     /// ```
+    #[must_use]
     pub fn shape(&self) -> Shape {
         (self.rows, self.cols)
     }
@@ -197,6 +205,7 @@ impl Matrix {
     /// let m = Matrix::from([[1.0, 2.0], [3.0, 4.0]]);
     /// assert_eq!(m.as_slice(), &[1.0, 2.0, 3.0, 4.0]);
     /// ```
+    #[must_use]
     pub fn as_slice(&self) -> &[f64] {
         &self.data
     }
@@ -225,66 +234,9 @@ impl Matrix {
     ///
     /// assert_eq!(Matrix::from([[1.0, 2.0]]).into_vec(), vec![1.0, 2.0]);
     /// ```
+    #[must_use]
     pub fn into_vec(self) -> Vec<f64> {
         self.data
-    }
-
-    /// Row `i` as a slice.
-    ///
-    /// # Panics
-    ///
-    /// If `i >= self.rows()`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use backprop::Matrix;
-    ///
-    /// let m = Matrix::from([[1.0, 2.0], [3.0, 4.0]]);
-    /// assert_eq!(m.row(1), &[3.0, 4.0]);
-    /// ```
-    #[track_caller]
-    pub fn row(&self, i: usize) -> &[f64] {
-        assert!(
-            i < self.rows,
-            "row {i} is out of bounds for a {}×{} matrix",
-            self.rows,
-            self.cols
-        );
-        &self.data[i * self.cols..(i + 1) * self.cols]
-    }
-
-    /// Applies `f` to every element, returning a new matrix of the same shape.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use backprop::{sigmoid, Matrix};
-    ///
-    /// let z = Matrix::from([[0.0, 2.0]]);
-    /// let a = z.map(sigmoid);
-    /// assert_eq!(a[(0, 0)], 0.5);
-    /// ```
-    pub fn map(&self, f: impl Fn(f64) -> f64) -> Matrix {
-        Matrix {
-            rows: self.rows,
-            cols: self.cols,
-            data: self.data.iter().map(|&v| f(v)).collect(),
-        }
-    }
-
-    /// Every element multiplied by `factor`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use backprop::Matrix;
-    ///
-    /// let m = Matrix::from([[1.0, -2.0]]);
-    /// assert_eq!(m.scale(3.0), Matrix::from([[3.0, -6.0]]));
-    /// ```
-    pub fn scale(&self, factor: f64) -> Matrix {
-        self.map(|v| v * factor)
     }
 
     /// The sum of all elements.
@@ -296,6 +248,7 @@ impl Matrix {
     ///
     /// assert_eq!(Matrix::from([[1.0, 2.0], [3.0, 4.0]]).sum(), 10.0);
     /// ```
+    #[must_use]
     pub fn sum(&self) -> f64 {
         self.data.iter().sum()
     }
@@ -313,119 +266,9 @@ impl Matrix {
     /// let big = Matrix::from([[3e200, 4e200]]).norm();
     /// assert!((big - 5e200).abs() <= 1e-15 * 5e200);
     /// ```
+    #[must_use]
     pub fn norm(&self) -> f64 {
         euclidean_norm(&self.data)
-    }
-
-    /// The element-wise (Hadamard) product `self ⊙ rhs`, numpy's
-    /// `np.multiply`: element (i, j) of the result is `self[(i, j)] * rhs[(i, j)]`.
-    ///
-    /// # Panics
-    ///
-    /// If the shapes differ; the message names both. See
-    /// [`try_multiply`](Self::try_multiply).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use backprop::Matrix;
-    ///
-    /// let a = Matrix::from([[1.0, 2.0], [3.0, 4.0]]);
-    /// let b = Matrix::from([[10.0, 20.0], [30.0, 40.0]]);
-    /// assert_eq!(a.multiply(&b), Matrix::from([[10.0, 40.0], [90.0, 160.0]]));
-    /// ```
-    #[track_caller]
-    pub fn multiply(&self, rhs: &Matrix) -> Matrix {
-        self.try_multiply(rhs).unwrap_or_else(|e| shape_panic(e))
-    }
-
-    /// The element-wise product, or [`Error::ShapeMismatch`] when the shapes
-    /// differ.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::ShapeMismatch`] with `op: "multiply"` and both shapes.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use backprop::Matrix;
-    ///
-    /// let a = Matrix::zeros(3, 1);
-    /// assert!(a.try_multiply(&Matrix::zeros(3, 1)).is_ok());
-    /// assert!(a.try_multiply(&Matrix::zeros(1, 3)).is_err());
-    /// ```
-    pub fn try_multiply(&self, rhs: &Matrix) -> Result<Matrix, Error> {
-        self.zip_with("multiply", rhs, |a, b| a * b)
-    }
-
-    /// The element-wise sum `self + rhs`, or [`Error::ShapeMismatch`] when the
-    /// shapes differ. The `+` operator on references panics instead.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::ShapeMismatch`] with `op: "add"` and both shapes.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use backprop::Matrix;
-    ///
-    /// let a = Matrix::from([[1.0, 2.0]]);
-    /// assert_eq!(a.try_add(&a)?, Matrix::from([[2.0, 4.0]]));
-    /// assert_eq!(&a + &a, Matrix::from([[2.0, 4.0]]));
-    /// # Ok::<(), backprop::Error>(())
-    /// ```
-    pub fn try_add(&self, rhs: &Matrix) -> Result<Matrix, Error> {
-        self.zip_with("add", rhs, |a, b| a + b)
-    }
-
-    /// The element-wise difference `self − rhs`, or [`Error::ShapeMismatch`]
-    /// when the shapes differ. The `-` operator on references panics instead.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::ShapeMismatch`] with `op: "sub"` and both shapes.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use backprop::Matrix;
-    ///
-    /// let y = Matrix::from([[0.75], [0.82]]);
-    /// let y_hat = Matrix::from([[0.5], [0.5]]);
-    /// let error = y.try_sub(&y_hat)?;
-    /// assert_eq!(error, &y - &y_hat);
-    /// assert_eq!(error[(0, 0)], 0.25);
-    /// # Ok::<(), backprop::Error>(())
-    /// ```
-    pub fn try_sub(&self, rhs: &Matrix) -> Result<Matrix, Error> {
-        self.zip_with("sub", rhs, |a, b| a - b)
-    }
-
-    fn zip_with(
-        &self,
-        op: &'static str,
-        rhs: &Matrix,
-        f: impl Fn(f64, f64) -> f64,
-    ) -> Result<Matrix, Error> {
-        if self.shape() != rhs.shape() {
-            return Err(Error::ShapeMismatch {
-                op,
-                left: self.shape(),
-                right: rhs.shape(),
-            });
-        }
-        Ok(Matrix {
-            rows: self.rows,
-            cols: self.cols,
-            data: self
-                .data
-                .iter()
-                .zip(&rhs.data)
-                .map(|(&a, &b)| f(a, b))
-                .collect(),
-        })
     }
 
     /// Position of the first NaN or infinite element, in row-major order.
@@ -442,6 +285,14 @@ impl Matrix {
 /// vectorises (a search that stops at the first bad value cannot be).
 pub(crate) fn all_finite(xs: &[f64]) -> bool {
     xs.iter().fold(true, |ok, v| ok & v.is_finite())
+}
+
+/// Rejects user data holding NaN or ∞, naming where.
+pub(crate) fn check_finite(m: &Matrix, what: &'static str) -> Result<(), Error> {
+    match m.first_non_finite() {
+        None => Ok(()),
+        Some(at) => Err(Error::NonFinite { what, at }),
+    }
 }
 
 /// √(Σ xᵢ²), scaled by the largest magnitude so that squares cannot overflow.
@@ -462,27 +313,8 @@ pub(crate) fn euclidean_norm(xs: &[f64]) -> f64 {
 #[cold]
 #[inline(never)]
 #[track_caller]
-fn shape_panic(e: Error) -> ! {
+pub(crate) fn shape_panic(e: Error) -> ! {
     panic!("{e}")
-}
-
-impl<const R: usize, const C: usize> From<[[f64; C]; R]> for Matrix {
-    /// Builds an `R × C` matrix from nested array literals, one inner array per
-    /// row.
-    ///
-    /// ```
-    /// use backprop::Matrix;
-    ///
-    /// let y = Matrix::from([[75.0], [82.0], [93.0]]);
-    /// assert_eq!(y.shape(), (3, 1));
-    /// ```
-    fn from(rows: [[f64; C]; R]) -> Self {
-        Self {
-            rows: R,
-            cols: C,
-            data: rows.iter().flatten().copied().collect(),
-        }
-    }
 }
 
 impl Index<(usize, usize)> for Matrix {
@@ -530,34 +362,6 @@ fn index_panic(i: usize, j: usize, (rows, cols): Shape) -> ! {
     panic!("index ({i}, {j}) is out of bounds for a {rows}×{cols} matrix")
 }
 
-impl Add for &Matrix {
-    type Output = Matrix;
-
-    /// Element-wise sum.
-    ///
-    /// # Panics
-    ///
-    /// If the shapes differ; see [`Matrix::try_add`].
-    #[track_caller]
-    fn add(self, rhs: &Matrix) -> Matrix {
-        self.try_add(rhs).unwrap_or_else(|e| shape_panic(e))
-    }
-}
-
-impl Sub for &Matrix {
-    type Output = Matrix;
-
-    /// Element-wise difference.
-    ///
-    /// # Panics
-    ///
-    /// If the shapes differ; see [`Matrix::try_sub`].
-    #[track_caller]
-    fn sub(self, rhs: &Matrix) -> Matrix {
-        self.try_sub(rhs).unwrap_or_else(|e| shape_panic(e))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -599,7 +403,7 @@ mod tests {
     #[test]
     #[should_panic(expected = "multiply: shapes 3×1 and 1×3 do not fit")]
     fn multiply_panics_naming_both_shapes() {
-        Matrix::zeros(3, 1).multiply(&Matrix::zeros(1, 3));
+        let _ = Matrix::zeros(3, 1).multiply(&Matrix::zeros(1, 3));
     }
 
     #[test]

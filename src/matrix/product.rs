@@ -31,6 +31,7 @@ impl Matrix {
     /// assert_eq!(z.row(0), &[2.0, 2.0, 3.0]);
     /// ```
     #[track_caller]
+    #[must_use]
     pub fn dot(&self, rhs: &Matrix) -> Matrix {
         self.try_dot(rhs).unwrap_or_else(|e| shape_panic(e))
     }
@@ -86,6 +87,7 @@ impl Matrix {
     /// assert_eq!(a.tr_dot(&b), a.transpose().dot(&b));
     /// ```
     #[track_caller]
+    #[must_use]
     pub fn tr_dot(&self, rhs: &Matrix) -> Matrix {
         self.try_tr_dot(rhs).unwrap_or_else(|e| shape_panic(e))
     }
@@ -136,6 +138,7 @@ impl Matrix {
     /// assert_eq!(a.dot_tr(&b), a.dot(&b.transpose()));
     /// ```
     #[track_caller]
+    #[must_use]
     pub fn dot_tr(&self, rhs: &Matrix) -> Matrix {
         self.try_dot_tr(rhs).unwrap_or_else(|e| shape_panic(e))
     }
@@ -175,6 +178,7 @@ impl Matrix {
     /// let a = Matrix::from([[1.0, 2.0, 3.0]]);
     /// assert_eq!(a.transpose(), Matrix::from([[1.0], [2.0], [3.0]]));
     /// ```
+    #[must_use]
     pub fn transpose(&self) -> Matrix {
         let (m, n) = self.shape();
         let mut out = Matrix::zeros(n, m);
@@ -202,19 +206,19 @@ mod tests {
     #[test]
     #[should_panic(expected = "dot: shapes 3×2 and 3×1 do not fit")]
     fn dot_panics_naming_both_shapes() {
-        Matrix::zeros(3, 2).dot(&Matrix::zeros(3, 1));
+        let _ = Matrix::zeros(3, 2).dot(&Matrix::zeros(3, 1));
     }
 
     #[test]
     #[should_panic(expected = "tr_dot: shapes 3×2 and 2×1 do not fit")]
     fn tr_dot_panics_naming_both_shapes() {
-        Matrix::zeros(3, 2).tr_dot(&Matrix::zeros(2, 1));
+        let _ = Matrix::zeros(3, 2).tr_dot(&Matrix::zeros(2, 1));
     }
 
     #[test]
     #[should_panic(expected = "dot_tr: shapes 3×2 and 3×1 do not fit")]
     fn dot_tr_panics_naming_both_shapes() {
-        Matrix::zeros(3, 2).dot_tr(&Matrix::zeros(3, 1));
+        let _ = Matrix::zeros(3, 2).dot_tr(&Matrix::zeros(3, 1));
     }
 
     #[test]

@@ -118,6 +118,7 @@ pub fn numerical_gradient(
 /// assert!((e - 0.2 / (4.0f64 + 14.44).sqrt()).abs() < 1e-15);
 /// ```
 #[track_caller]
+#[must_use]
 pub fn relative_error(grad: &[f64], numgrad: &[f64]) -> f64 {
     assert_eq!(
         grad.len(),
@@ -359,6 +360,6 @@ mod tests {
     #[test]
     #[should_panic(expected = "relative_error: the gradients have 2 and 1 entries")]
     fn relative_error_length_mismatch_panics() {
-        relative_error(&[1.0, 2.0], &[1.0]);
+        let _ = relative_error(&[1.0, 2.0], &[1.0]);
     }
 }

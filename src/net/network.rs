@@ -4,7 +4,7 @@ use crate::activation::Activation;
 use crate::cost::Cost;
 use crate::error::Error;
 use crate::layer::{Layer, Term, term};
-use crate::matrix::Matrix;
+use crate::matrix::{Matrix, check_finite};
 use crate::net::{NetworkGradients, Workspace};
 use crate::rng::Rng;
 
@@ -622,14 +622,6 @@ pub(crate) fn check_params(params: &[f64], expected: usize) -> Result<(), Error>
             at: (0, k),
         }),
         None => Ok(()),
-    }
-}
-
-/// Rejects user data holding NaN or ∞, naming where.
-pub(crate) fn check_finite(m: &Matrix, what: &'static str) -> Result<(), Error> {
-    match m.first_non_finite() {
-        None => Ok(()),
-        Some(at) => Err(Error::NonFinite { what, at }),
     }
 }
 

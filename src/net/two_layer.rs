@@ -5,8 +5,8 @@ use std::fmt;
 
 use crate::cost::Cost;
 use crate::error::Error;
-use crate::matrix::Matrix;
-use crate::net::network::{Network, check_finite};
+use crate::matrix::{Matrix, check_finite};
+use crate::net::network::Network;
 use crate::net::trace::check_no_overflow;
 use crate::net::{NetworkTrace, Workspace};
 
@@ -91,6 +91,7 @@ impl Gradients {
     /// };
     /// assert_eq!(g.to_vec(), vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
     /// ```
+    #[must_use]
     pub fn to_vec(&self) -> Vec<f64> {
         [self.dj_dw1.as_slice(), self.dj_dw2.as_slice()].concat()
     }
@@ -265,6 +266,7 @@ impl TwoLayerNet {
     /// assert_eq!(TwoLayerNet::random(2, 3, 1, 0)?.cost_function(), Cost::SumOfSquares);
     /// # Ok::<(), backprop::Error>(())
     /// ```
+    #[must_use]
     pub fn cost_function(&self) -> Cost {
         self.net.cost_function()
     }
@@ -295,6 +297,7 @@ impl TwoLayerNet {
     /// assert_eq!(backprop::TwoLayerNet::random(2, 3, 1, 0)?.input_size(), 2);
     /// # Ok::<(), backprop::Error>(())
     /// ```
+    #[must_use]
     pub fn input_size(&self) -> usize {
         self.w1().rows()
     }
@@ -307,6 +310,7 @@ impl TwoLayerNet {
     /// assert_eq!(backprop::TwoLayerNet::random(2, 3, 1, 0)?.hidden_size(), 3);
     /// # Ok::<(), backprop::Error>(())
     /// ```
+    #[must_use]
     pub fn hidden_size(&self) -> usize {
         self.w1().cols()
     }
@@ -319,6 +323,7 @@ impl TwoLayerNet {
     /// assert_eq!(backprop::TwoLayerNet::random(2, 3, 1, 0)?.output_size(), 1);
     /// # Ok::<(), backprop::Error>(())
     /// ```
+    #[must_use]
     pub fn output_size(&self) -> usize {
         self.w2().cols()
     }
@@ -332,6 +337,7 @@ impl TwoLayerNet {
     /// assert_eq!(backprop::TwoLayerNet::random(2, 3, 1, 0)?.param_count(), 9);
     /// # Ok::<(), backprop::Error>(())
     /// ```
+    #[must_use]
     pub fn param_count(&self) -> usize {
         self.net.param_count()
     }
@@ -344,6 +350,7 @@ impl TwoLayerNet {
     /// assert_eq!(backprop::TwoLayerNet::random(2, 3, 1, 0)?.w1().shape(), (2, 3));
     /// # Ok::<(), backprop::Error>(())
     /// ```
+    #[must_use]
     pub fn w1(&self) -> &Matrix {
         self.net.layers()[0].weights()
     }
@@ -356,6 +363,7 @@ impl TwoLayerNet {
     /// assert_eq!(backprop::TwoLayerNet::random(2, 3, 1, 0)?.w2().shape(), (3, 1));
     /// # Ok::<(), backprop::Error>(())
     /// ```
+    #[must_use]
     pub fn w2(&self) -> &Matrix {
         self.net.layers()[1].weights()
     }
@@ -539,6 +547,7 @@ impl TwoLayerNet {
     /// assert_eq!(net.params(), vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
     /// # Ok::<(), backprop::Error>(())
     /// ```
+    #[must_use]
     pub fn params(&self) -> Vec<f64> {
         self.net.params()
     }

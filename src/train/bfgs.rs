@@ -64,6 +64,7 @@ impl Bfgs {
     /// let bfgs = backprop::Bfgs::default().max_iterations(50);
     /// # let _ = bfgs;
     /// ```
+    #[must_use]
     pub fn max_iterations(self, max_iterations: usize) -> Self {
         Bfgs {
             max_iterations,
@@ -80,6 +81,7 @@ impl Bfgs {
     /// let bfgs = backprop::Bfgs::default().gradient_tolerance(1e-8);
     /// # let _ = bfgs;
     /// ```
+    #[must_use]
     pub fn gradient_tolerance(self, tolerance: f64) -> Self {
         Bfgs {
             gradient_tolerance: tolerance,
@@ -97,6 +99,7 @@ impl Bfgs {
     /// let bfgs = backprop::Bfgs::default().wolfe(1e-4, 0.5);
     /// # let _ = bfgs;
     /// ```
+    #[must_use]
     pub fn wolfe(self, c1: f64, c2: f64) -> Self {
         Bfgs {
             wolfe: (c1, c2),

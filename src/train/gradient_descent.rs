@@ -46,6 +46,7 @@ impl GradientDescent {
     /// let gd = backprop::GradientDescent::new(0.5);
     /// # let _ = gd;
     /// ```
+    #[must_use]
     pub fn new(learning_rate: f64) -> Self {
         GradientDescent {
             learning_rate,
@@ -64,6 +65,7 @@ impl GradientDescent {
     /// let gd = backprop::GradientDescent::new(0.5).momentum(0.9);
     /// # let _ = gd;
     /// ```
+    #[must_use]
     pub fn momentum(self, momentum: f64) -> Self {
         GradientDescent { momentum, ..self }
     }
@@ -76,6 +78,7 @@ impl GradientDescent {
     /// let gd = backprop::GradientDescent::new(0.5).max_iterations(50);
     /// # let _ = gd;
     /// ```
+    #[must_use]
     pub fn max_iterations(self, max_iterations: usize) -> Self {
         GradientDescent {
             max_iterations,
@@ -92,6 +95,7 @@ impl GradientDescent {
     /// let gd = backprop::GradientDescent::new(0.5).gradient_tolerance(1e-8);
     /// # let _ = gd;
     /// ```
+    #[must_use]
     pub fn gradient_tolerance(self, tolerance: f64) -> Self {
         GradientDescent {
             gradient_tolerance: tolerance,

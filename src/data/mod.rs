@@ -1,12 +1,18 @@
-//! The series' data sets: hours of sleep and hours of study, and the test
-//! score that followed.
+//! Data: [`DataSet`] for your own examples, [`Scaling`] to bring them
+//! into the sigmoid's range and back, and the series' data sets (hours of
+//! sleep and hours of study, and the test score that followed).
 //!
-//! Raw values are in hours and points. The series normalises X by dividing
-//! each column by its maximum over the *training* set, and y by
+//! The series' raw values are in hours and points. The series normalises X
+//! by dividing each column by its maximum over the *training* set, and y by
 //! [`MAX_SCORE`], so that every value lies in \[0, 1\] like the sigmoid's
 //! output.
 
-use crate::matrix::Matrix;
+pub(crate) mod scaling;
+
+pub use scaling::{Scale, Scaling};
+
+use crate::error::Error;
+use crate::matrix::{Matrix, check_finite};
 
 /// The highest possible test score; y is divided by it.
 ///
@@ -17,8 +23,8 @@ use crate::matrix::Matrix;
 /// ```
 pub const MAX_SCORE: f64 = 100.0;
 
-/// Inputs X (one example per row: hours of sleep, hours of study) and
-/// targets y (test score), raw or normalised.
+/// Inputs X and targets y, one example per row: the series' hours of sleep
+/// and study and the test score, or your own data through [`DataSet::new`].
 ///
 /// # Examples
 ///
@@ -31,13 +37,77 @@ pub const MAX_SCORE: f64 = 100.0;
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct DataSet {
-    /// One row per example: (hours of sleep, hours of study).
+    /// One row per example: the inputs (for the series, hours of sleep and
+    /// hours of study).
     pub x: Matrix,
-    /// One row per example: the test score.
+    /// One row per example: the targets (for the series, the test score).
     pub y: Matrix,
 }
 
 impl DataSet {
+    /// Your own examples: row i of `x` is an input and row i of `y` its
+    /// target.
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::EmptyBatch`] when `x` has no rows;
+    /// - [`Error::TargetRows`] when `y` has a different number of rows;
+    /// - [`Error::NonFinite`] naming `X` or `y` and where, for NaN or ∞.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop::{DataSet, Error, Matrix};
+    ///
+    /// let x = Matrix::from_rows(&[[1.0, 2.0], [3.0, 4.0]])?;
+    /// let d = DataSet::new(x.clone(), Matrix::from([[0.5], [1.5]]))?;
+    /// assert_eq!(d.len(), 2);
+    /// assert_eq!(
+    ///     DataSet::new(x, Matrix::from([[0.5]])),
+    ///     Err(Error::TargetRows { expected: 2, found: 1 })
+    /// );
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    pub fn new(x: Matrix, y: Matrix) -> Result<DataSet, Error> {
+        if x.rows() == 0 {
+            return Err(Error::EmptyBatch);
+        }
+        if y.rows() != x.rows() {
+            return Err(Error::TargetRows {
+                expected: x.rows(),
+                found: y.rows(),
+            });
+        }
+        check_finite(&x, "X")?;
+        check_finite(&y, "y")?;
+        Ok(DataSet { x, y })
+    }
+
+    /// The number of examples.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(backprop::data::part7_training().len(), 4);
+    /// ```
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.x.rows()
+    }
+
+    /// Whether there are no examples (never, for a set from
+    /// [`DataSet::new`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(!backprop::data::part1().is_empty());
+    /// ```
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.x.rows() == 0
+    }
+
     /// The largest value of each column of X.
     ///
     /// # Examples
@@ -47,6 +117,7 @@ impl DataSet {
     ///
     /// assert_eq!(data::part1().x_column_maxima(), vec![10.0, 5.0]);
     /// ```
+    #[must_use]
     pub fn x_column_maxima(&self) -> Vec<f64> {
         (0..self.x.cols())
             .map(|j| {
@@ -74,6 +145,7 @@ impl DataSet {
     /// assert_eq!(d.y[(0, 0)], 0.75);
     /// ```
     #[track_caller]
+    #[must_use]
     pub fn normalised_by(&self, x_max: &[f64]) -> DataSet {
         assert_eq!(
             x_max.len(),
@@ -100,6 +172,7 @@ impl DataSet {
 /// let d = backprop::data::part1();
 /// assert_eq!(d.x.row(2), &[10.0, 2.0]);
 /// ```
+#[must_use]
 pub fn part1() -> DataSet {
     DataSet {
         x: Matrix::from([[3.0, 5.0], [5.0, 1.0], [10.0, 2.0]]),
@@ -117,6 +190,7 @@ pub fn part1() -> DataSet {
 /// assert_eq!(d.x.row(2), &[1.0, 0.4]);
 /// assert_eq!(d.y.as_slice(), &[0.75, 0.82, 0.93]);
 /// ```
+#[must_use]
 pub fn part1_normalised() -> DataSet {
     let raw = part1();
     raw.normalised_by(&raw.x_column_maxima())
@@ -132,6 +206,7 @@ pub fn part1_normalised() -> DataSet {
 /// assert_eq!(d.x.row(3), &[6.0, 1.5]);
 /// assert_eq!(d.y[(3, 0)], 70.0);
 /// ```
+#[must_use]
 pub fn part7_training() -> DataSet {
     DataSet {
         x: Matrix::from([[3.0, 5.0], [5.0, 1.0], [10.0, 2.0], [6.0, 1.5]]),
@@ -148,6 +223,7 @@ pub fn part7_training() -> DataSet {
 /// assert_eq!(d.x.row(0), &[4.0, 5.5]);
 /// assert_eq!(d.y.as_slice(), &[70.0, 89.0, 85.0, 75.0]);
 /// ```
+#[must_use]
 pub fn part7_testing() -> DataSet {
     DataSet {
         x: Matrix::from([[4.0, 5.5], [4.5, 1.0], [9.0, 2.5], [6.0, 2.0]]),
@@ -166,6 +242,7 @@ pub fn part7_testing() -> DataSet {
 /// // 5.5 h of study is above the training maximum of 5 h.
 /// assert_eq!(test.x.row(0), &[0.4, 1.1]);
 /// ```
+#[must_use]
 pub fn part7_normalised() -> (DataSet, DataSet) {
     let train = part7_training();
     let x_max = train.x_column_maxima();
