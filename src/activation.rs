@@ -101,6 +101,8 @@ pub fn sigmoid_prime(z: f64) -> f64 {
 /// assert_eq!((Activation::Relu.apply(-2.0), Activation::Relu.derivative(0.0)), (0.0, 0.0));
 /// assert_eq!(Activation::Identity.apply(-2.5), -2.5);
 /// ```
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum Activation {

@@ -143,6 +143,22 @@
 //!   the module that calls code compiled for instruction sets detected at
 //!   run time; its tests also run under valgrind.
 //!
+//! # Features
+//!
+//! None is on by default, and with none the crate has no dependencies.
+//!
+//! - **`serde`**: `Serialize` and `Deserialize` for [`Matrix`],
+//!   [`TwoLayerNet`], [`Network`], [`Cost`], [`DataSet`], [`Scaling`],
+//!   [`Report`], [`StopReason`], [`Activation`], [`Scale`], [`Gradients`]
+//!   and [`NetworkGradients`]. Deserialising validates as the constructors
+//!   do, so an invalid value is a deserialisation error.
+//! - **`approx`**: `AbsDiffEq`, `RelativeEq` and `UlpsEq` for [`Matrix`],
+//!   [`Gradients`] and [`NetworkGradients`]; values of different shapes are
+//!   never equal.
+//!
+//! Without either, [`Network::save`] and [`Network::load`] keep a trained
+//! network as text.
+//!
 //! # Minimum supported Rust version
 //!
 //! Rust 1.89 (for the AVX-512 target features and intrinsics; edition 2024).
@@ -166,6 +182,7 @@ mod exp;
 mod format;
 mod fused;
 mod gemm;
+mod interop;
 mod layer;
 mod matrix;
 mod net;

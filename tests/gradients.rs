@@ -6,9 +6,9 @@ mod common;
 
 use std::cell::RefCell;
 
-use approx::assert_relative_eq;
+use approx::{assert_relative_eq, relative_eq};
 use backprop::{Cost, Matrix, TwoLayerNet, data, relative_error};
-use common::{Problem, close, naive_gradients, problem};
+use common::{Problem, naive_gradients, problem};
 use proptest::prelude::*;
 use proptest::test_runner::TestRunner;
 
@@ -131,8 +131,8 @@ proptest! {
     fn gradients_match_per_example_chain_rule(p in problem()) {
         let g = p.net.gradients(&p.x, &p.y).unwrap();
         let (g1, g2) = naive_gradients(&p.net, &p.x, &p.y);
-        prop_assert!(close(&g.dj_dw1, &g1, 1e-12), "{:?}\nvs\n{:?}", g.dj_dw1, g1);
-        prop_assert!(close(&g.dj_dw2, &g2, 1e-12), "{:?}\nvs\n{:?}", g.dj_dw2, g2);
+        prop_assert!(relative_eq!(&g.dj_dw1, &g1, epsilon = 1e-12, max_relative = 1e-12), "{:?}\nvs\n{:?}", g.dj_dw1, g1);
+        prop_assert!(relative_eq!(&g.dj_dw2, &g2, epsilon = 1e-12, max_relative = 1e-12), "{:?}\nvs\n{:?}", g.dj_dw2, g2);
     }
 
     /// Each example's vote adds up: the gradient of a batch is the sum of the
@@ -149,8 +149,8 @@ proptest! {
             sum1 = &sum1 + &ge.dj_dw1;
             sum2 = &sum2 + &ge.dj_dw2;
         }
-        prop_assert!(close(&g.dj_dw1, &sum1, 1e-12));
-        prop_assert!(close(&g.dj_dw2, &sum2, 1e-12));
+        prop_assert!(relative_eq!(&g.dj_dw1, &sum1, epsilon = 1e-12, max_relative = 1e-12));
+        prop_assert!(relative_eq!(&g.dj_dw2, &sum2, epsilon = 1e-12, max_relative = 1e-12));
     }
 
     /// Part 7's regularised cost: its gradients against central differences
@@ -168,8 +168,8 @@ proptest! {
         let by_hand = |sum: &Matrix, w: &Matrix| {
             Matrix::from_fn(w.rows(), w.cols(), |i, j| sum[(i, j)] / n + lambda * w[(i, j)])
         };
-        prop_assert!(close(&g.dj_dw1, &by_hand(&g1, p.net.w1()), 1e-12));
-        prop_assert!(close(&g.dj_dw2, &by_hand(&g2, p.net.w2()), 1e-12));
+        prop_assert!(relative_eq!(&g.dj_dw1, &by_hand(&g1, p.net.w1()), epsilon = 1e-12, max_relative = 1e-12));
+        prop_assert!(relative_eq!(&g.dj_dw2, &by_hand(&g2, p.net.w2()), epsilon = 1e-12, max_relative = 1e-12));
     }
 
     /// The fused, allocation-free path (`gradients`, `*_in` with a reused
@@ -186,8 +186,8 @@ proptest! {
         let other = TwoLayerNet::random(3, 5, 2, 9).unwrap();
         other.gradients_in(&Matrix::zeros(7, 3), &Matrix::zeros(7, 2), &mut ws).unwrap();
         let (j, g) = net.cost_and_gradients_in(&p.x, &p.y, &mut ws).unwrap();
-        prop_assert!(close(&g.dj_dw1, &t.dj_dw1, 1e-13));
-        prop_assert!(close(&g.dj_dw2, &t.dj_dw2, 1e-13));
+        prop_assert!(relative_eq!(&g.dj_dw1, &t.dj_dw1, epsilon = 1e-13, max_relative = 1e-13));
+        prop_assert!(relative_eq!(&g.dj_dw2, &t.dj_dw2, epsilon = 1e-13, max_relative = 1e-13));
         prop_assert_eq!(j, net.cost(&p.x, &p.y).unwrap());
     }
 
@@ -195,8 +195,8 @@ proptest! {
     #[test]
     fn trace_terms_follow_the_equations(p in problem()) {
         let t = p.net.trace(&p.x, &p.y).unwrap();
-        prop_assert!(close(&t.z2, &common::naive_dot(&p.x, p.net.w1()), 1e-12));
-        prop_assert!(close(&t.z3, &common::naive_dot(&t.a2, p.net.w2()), 1e-12));
+        prop_assert!(relative_eq!(&t.z2, &common::naive_dot(&p.x, p.net.w1()), epsilon = 1e-12, max_relative = 1e-12));
+        prop_assert!(relative_eq!(&t.z3, &common::naive_dot(&t.a2, p.net.w2()), epsilon = 1e-12, max_relative = 1e-12));
         prop_assert_eq!(&t.y_hat, &p.net.forward(&p.x).unwrap());
         for ((&d3, &y), (&y_hat, &z3)) in t.delta3.as_slice().iter().zip(p.y.as_slice())
             .zip(t.y_hat.as_slice().iter().zip(t.z3.as_slice()))

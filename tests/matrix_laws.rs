@@ -2,8 +2,9 @@
 
 mod common;
 
+use approx::relative_eq;
 use backprop::Matrix;
-use common::{any_matrix, close, matrix, naive_dot, naive_transpose};
+use common::{any_matrix, matrix, naive_dot, naive_transpose};
 use proptest::prelude::*;
 
 /// Three matrices a (m×k), b (k×n) and c (k×n), any of the sizes 0..=12.
@@ -22,7 +23,7 @@ proptest! {
 
     #[test]
     fn dot_equals_the_naive_triple_loop((a, b, _) in chain()) {
-        prop_assert!(close(&a.dot(&b), &naive_dot(&a, &b), 1e-13));
+        prop_assert!(relative_eq!(&a.dot(&b), &naive_dot(&a, &b), epsilon = 1e-13, max_relative = 1e-13));
     }
 
     #[test]
@@ -30,9 +31,9 @@ proptest! {
         // aᵀ·x for x with a's rows, and b·yᵀ for y with b's columns.
         let at = naive_transpose(&a);
         let x = a.map(|v| v * 0.5 - 1.0);
-        prop_assert!(close(&a.tr_dot(&x), &naive_dot(&at, &x), 1e-13));
+        prop_assert!(relative_eq!(&a.tr_dot(&x), &naive_dot(&at, &x), epsilon = 1e-13, max_relative = 1e-13));
         let y = b.map(|v| 2.0 - v);
-        prop_assert!(close(&b.dot_tr(&y), &naive_dot(&b, &naive_transpose(&y)), 1e-13));
+        prop_assert!(relative_eq!(&b.dot_tr(&y), &naive_dot(&b, &naive_transpose(&y)), epsilon = 1e-13, max_relative = 1e-13));
     }
 
     #[test]
@@ -40,7 +41,7 @@ proptest! {
         // (AB)ᵀ = BᵀAᵀ
         let left = a.dot(&b).transpose();
         let right = b.transpose().dot(&a.transpose());
-        prop_assert!(close(&left, &right, 1e-13));
+        prop_assert!(relative_eq!(&left, &right, epsilon = 1e-13, max_relative = 1e-13));
     }
 
     #[test]
@@ -55,7 +56,7 @@ proptest! {
         // A(B + C) = AB + AC, up to rounding
         let left = a.dot(&(&b + &c));
         let right = &a.dot(&b) + &a.dot(&c);
-        prop_assert!(close(&left, &right, 1e-12));
+        prop_assert!(relative_eq!(&left, &right, epsilon = 1e-12, max_relative = 1e-12));
     }
 
     #[test]
@@ -73,7 +74,7 @@ proptest! {
     #[test]
     fn add_and_sub_undo_each_other(a in any_matrix(8, 8)) {
         let b = a.map(|v| v.sin());
-        prop_assert!(close(&(&(&a + &b) - &b), &a, 1e-15));
+        prop_assert!(relative_eq!(&(&(&a + &b) - &b), &a, epsilon = 1e-15, max_relative = 1e-15));
     }
 
     #[test]
@@ -95,7 +96,12 @@ fn dot_on_a_larger_matrix_equals_naive() {
         let a = Matrix::randn(m, k, 1);
         let b = Matrix::randn(k, n, 2);
         assert!(
-            close(&a.dot(&b), &naive_dot(&a, &b), 1e-12),
+            relative_eq!(
+                &a.dot(&b),
+                &naive_dot(&a, &b),
+                epsilon = 1e-12,
+                max_relative = 1e-12
+            ),
             "{m}×{k}·{k}×{n}"
         );
     }

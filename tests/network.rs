@@ -7,6 +7,7 @@ mod common;
 
 use std::num::NonZeroUsize;
 
+use approx::{abs_diff_eq, assert_abs_diff_eq};
 use backprop::{Activation, Cost, Error, Matrix, Network, TwoLayerNet, Workspace, sigmoid};
 use proptest::prelude::*;
 
@@ -109,11 +110,9 @@ proptest! {
         let (j, g) = net.cost_and_gradients(&x, &y).unwrap();
         prop_assert_eq!(j.to_bits(), net.cost(&x, &y).unwrap().to_bits());
         let t = net.trace(&x, &y).unwrap();
-        let want = t.gradients().to_vec();
-        let scale = max_abs(&want).max(1e-300);
-        for (a, b) in g.to_vec().iter().zip(&want) {
-            prop_assert!((a - b).abs() <= 1e-13 * scale, "{a:e} vs {b:e}");
-        }
+        let want = t.gradients();
+        let scale = max_abs(&want.to_vec()).max(1e-300);
+        prop_assert!(abs_diff_eq!(g, want, epsilon = 1e-13 * scale), "{:?}\nvs\n{:?}", g, want);
         prop_assert_eq!(net.forward(&x).unwrap(), t.a.last().unwrap().clone());
     }
 }
@@ -162,26 +161,19 @@ fn deep_batches_agree_across_threads_and_runs() {
         .unwrap();
     let x = Matrix::randn(700, 24, 4).map(sigmoid);
     let y = Matrix::randn(700, 6, 5);
-    let want = net.trace(&x, &y).unwrap().gradients().to_vec();
-    let scale = max_abs(&want);
+    let want = net.trace(&x, &y).unwrap().gradients();
+    let scale = max_abs(&want.to_vec());
     let one = net
         .gradients_in(&x, &y, &mut Workspace::with_threads(NonZeroUsize::MIN))
         .unwrap()
-        .to_vec();
-    let diff: Vec<f64> = one.iter().zip(&want).map(|(a, b)| a - b).collect();
-    assert!(
-        max_abs(&diff) <= 1e-12 * scale,
-        "{:e} vs {scale:e}",
-        max_abs(&diff)
-    );
+        .clone();
+    assert_abs_diff_eq!(one, want, epsilon = 1e-12 * scale);
     for threads in [2, 3] {
         let mut ws = Workspace::with_threads(NonZeroUsize::new(threads).unwrap());
-        let g = net.gradients_in(&x, &y, &mut ws).unwrap().to_vec();
+        let g = net.gradients_in(&x, &y, &mut ws).unwrap().clone();
         // Relative to the largest gradient, as tests/threads.rs measures it.
-        let diff: Vec<f64> = g.iter().zip(&one).map(|(a, b)| a - b).collect();
-        let worst = max_abs(&diff);
-        assert!(worst <= 1e-12 * scale, "{threads} threads: {worst:e}");
-        assert_eq!(net.gradients_in(&x, &y, &mut ws).unwrap().to_vec(), g);
+        assert_abs_diff_eq!(g, one, epsilon = 1e-12 * scale);
+        assert_eq!(*net.gradients_in(&x, &y, &mut ws).unwrap(), g);
     }
 }
 

@@ -20,6 +20,8 @@ use crate::matrix::{Matrix, all_finite, check_finite};
 /// assert_eq!(scaled.y.as_slice(), &[0.0, 1.0]);
 /// # Ok::<(), backprop::Error>(())
 /// ```
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum Scale {

@@ -185,25 +185,11 @@ impl TwoLayerNet {
     /// ```
     pub fn load(reader: impl Read) -> Result<TwoLayerNet, Error> {
         let Parsed { net, layer_lines } = parse(&read_text(reader)?)?;
-        if net.depth() != 2 {
-            return Err(Error::Load {
-                line: 2,
-                reason: format!(
-                    "a TwoLayerNet has 2 layers, this network has {}",
-                    net.depth()
-                ),
-            });
-        }
-        for (layer, line) in net.layers().iter().zip(layer_lines) {
-            if layer.activation != Activation::Sigmoid || layer.bias.is_some() {
-                return Err(Error::Load {
-                    line,
-                    reason: "a TwoLayerNet's layers are sigmoid, without biases".into(),
-                });
-            }
-        }
-        let [w1, w2] = [0, 1].map(|k| net.layers()[k].weights.clone());
-        TwoLayerNet::from_weights(w1, w2)?.with_cost(net.cost_function())
+        TwoLayerNet::from_network(net).map_err(|(layer, reason)| Error::Load {
+            // The `sizes` line for the depth, else the layer's own line.
+            line: layer.checked_sub(1).map_or(2, |k| layer_lines[k]),
+            reason,
+        })
     }
 }
 

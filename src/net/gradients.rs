@@ -19,6 +19,7 @@ use crate::matrix::Matrix;
 /// assert_eq!(g.to_vec().len(), 6 + 3 + 3);
 /// # Ok::<(), backprop::Error>(())
 /// ```
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NetworkGradients {
     /// ∂J/∂W(l) = a(l)ᵀ·δ(l+1), the shape of W(l).

@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use crate::activation::Activation;
 use crate::cost::Cost;
 use crate::error::Error;
 use crate::matrix::{Matrix, check_finite};
@@ -67,6 +68,7 @@ pub struct TwoLayerNet {
 /// assert_eq!(g.to_vec().len(), 9);
 /// # Ok::<(), backprop::Error>(())
 /// ```
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, PartialEq)]
 pub struct Gradients {
     /// ∂J/∂W(1) = Xᵀ·δ(2), `input_size × hidden_size`.
@@ -287,6 +289,26 @@ impl TwoLayerNet {
     #[must_use]
     pub fn network(&self) -> &Network {
         &self.net
+    }
+
+    /// The two-layer network `net` is, if it is one: two sigmoid layers
+    /// without biases. Otherwise the layer that is not (0 for the whole
+    /// network) and why.
+    pub(crate) fn from_network(net: Network) -> Result<TwoLayerNet, (usize, String)> {
+        if net.depth() != 2 {
+            let depth = net.depth();
+            return Err((
+                0,
+                format!("a TwoLayerNet has 2 layers, this network has {depth}"),
+            ));
+        }
+        for (k, layer) in net.layers().iter().enumerate() {
+            if layer.activation != Activation::Sigmoid || layer.bias.is_some() {
+                let reason = "a TwoLayerNet's layers are sigmoid, without biases".to_owned();
+                return Err((k + 1, reason));
+            }
+        }
+        Ok(TwoLayerNet { net })
     }
 
     /// Number of inputs (columns of X): the series' `inputLayerSize`.

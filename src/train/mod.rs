@@ -128,6 +128,7 @@ impl Model for Network {
 /// assert!(seen.iter().all(|s| s.2.is_none()));
 /// # Ok::<(), backprop::Error>(())
 /// ```
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub struct Progress {
@@ -152,6 +153,8 @@ pub struct Progress {
 /// assert_eq!(report.stop, StopReason::IterationLimit);
 /// # Ok::<(), backprop::Error>(())
 /// ```
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum StopReason {
@@ -185,6 +188,7 @@ pub enum StopReason {
 /// assert_eq!(report.final_cost, *report.costs.last().unwrap());
 /// # Ok::<(), backprop::Error>(())
 /// ```
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Report {

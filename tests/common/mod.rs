@@ -98,16 +98,6 @@ pub fn naive_transpose(a: &Matrix) -> Matrix {
     t
 }
 
-/// True when every element of `a` is within `tol` of `b`'s, relative to the
-/// larger of 1 and the element's magnitude.
-pub fn close(a: &Matrix, b: &Matrix, tol: f64) -> bool {
-    a.shape() == b.shape()
-        && a.as_slice()
-            .iter()
-            .zip(b.as_slice())
-            .all(|(x, y)| (x - y).abs() <= tol * x.abs().max(y.abs()).max(1.0))
-}
-
 /// ∂J/∂W(1) and ∂J/∂W(2) by the chain rule one example, one weight at a
 /// time, with the sigmoid written out: no matrix product, no shared code.
 pub fn naive_gradients(net: &TwoLayerNet, x: &Matrix, y: &Matrix) -> (Matrix, Matrix) {
