@@ -280,8 +280,9 @@ pub(crate) struct Problem<'a> {
 /// Rows of b (and columns of a) per packed block, and rows of a per block:
 /// an MR × KC panel of a (32 KiB at MR = 8) and a KC × NR panel of b
 /// (64 KiB) stream through L1 and L2 while MC × KC of a (256 KiB) stays in
-/// L2. Chosen by measurement on Zen 4 (`cargo bench -p compare`, 1024²):
-/// KC = 512, MC = 64 beat KC = 256, MC = 96 by about 8 %.
+/// L2, sized for the 32–48 KiB L1 and 1–2 MiB L2 of current x86-64 cores.
+/// A longer KC halves how often c's tile is loaded and stored per
+/// multiply-add; a shorter MC keeps a's block in L2 beside b's panel.
 const KC: usize = 512;
 const MC: usize = 64;
 /// Columns of b per packed block.
@@ -539,8 +540,8 @@ pub(crate) const LINE: usize = 64 / size_of::<f64>();
 /// A buffer sized with `LINE − 1` spare values, from its first cache-line
 /// boundary on, without the spare. Rows of a multiple of 8 values then
 /// start on lines, and the micro-kernels' 64-byte loads and stores of them
-/// each touch one line instead of two (S2's z(2) product alone: 5–10 %
-/// faster with its operands on lines).
+/// each touch one line instead of two: a vector access split across two
+/// lines costs two.
 pub(crate) fn on_lines(buf: &mut [f64]) -> &mut [f64] {
     let (start, len) = lined_part(buf);
     &mut buf[start..start + len]
