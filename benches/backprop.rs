@@ -1,6 +1,6 @@
 //! The backpropagation hot path: `gradients()` and `gradients_in()` with a
 //! reused `Workspace` at the shapes of the series and beyond, and the matrix
-//! product they are built on.
+//! product they are built on; and saving and loading a network.
 //!
 //! Throughput is counted in floating-point operations, so criterion's
 //! "elem/s" reads as FLOP/s. Run with `cargo bench --bench backprop`.
@@ -190,11 +190,33 @@ fn bench_threads(c: &mut Criterion) {
     group.finish();
 }
 
+/// Saving an S2-sized network (64-128-10, 9 472 weights) as text and
+/// loading it back; throughput in bytes of the file.
+fn bench_save_load(c: &mut Criterion) {
+    let mut group = c.benchmark_group("save_load");
+    let net = Network::random(&[64, 128, 10], 1).unwrap();
+    let mut file = Vec::new();
+    net.save(&mut file).unwrap();
+    group.throughput(Throughput::Bytes(file.len() as u64));
+    group.bench_function("save/64-128-10", |b| {
+        let mut out = Vec::with_capacity(file.len());
+        b.iter(|| {
+            out.clear();
+            black_box(&net).save(&mut out).unwrap();
+        })
+    });
+    group.bench_function("load/64-128-10", |b| {
+        b.iter(|| Network::load(black_box(file.as_slice())).unwrap())
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
     bench_gradients,
     bench_deep,
     bench_dot,
-    bench_threads
+    bench_threads,
+    bench_save_load
 );
 criterion_main!(benches);
