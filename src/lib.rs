@@ -143,6 +143,29 @@
 //!   the module that calls code compiled for instruction sets detected at
 //!   run time; its tests also run under valgrind.
 //!
+//! # Determinism
+//!
+//! - The same network, batch and thread count give the same bits on every
+//!   run, on any machine with the same CPU features. Threads split a batch
+//!   into shards and add their sums in shard order, so scheduling never
+//!   changes a result.
+//! - Another thread count changes the order of the sums: the gradients move
+//!   in the last bits, within 1e-12 of the largest.
+//! - [`Workspace::new`] (behind [`TwoLayerNet::gradients`],
+//!   [`Network::gradients`] and, by default, the optimisers) picks one
+//!   thread for small problems and, above [`PARALLEL_WORK`], every core or
+//!   the number in the environment variable `BACKPROP_THREADS`, read once.
+//!   Results can therefore differ in the last bits between machines with
+//!   different core counts; [`Workspace::with_threads`], the optimisers'
+//!   `threads` setting ([`Bfgs::threads`]) or `BACKPROP_THREADS` fix the
+//!   count.
+//! - The instruction set is chosen at run time: AVX-512, AVX2 with FMA, or
+//!   portable code. With FMA each multiply-add is rounded once, without it
+//!   twice, so a CPU without FMA can differ from one with it in the last
+//!   bits (the exponential stays within 2 ulp of `f64::exp` either way);
+//!   the kernels of different instruction sets may also sum a product's
+//!   terms in different orders.
+//!
 //! # Features
 //!
 //! None is on by default, and with none the crate has no dependencies.

@@ -78,20 +78,35 @@ fn estimated_work(n: usize, layers: &[Layer]) -> usize {
 
 /// How many shards a batch of `n` rows through `layers` is cut into: the
 /// count asked for, or by default one thread up to [`PARALLEL_WORK`] and
-/// every available core above it; at most one per [`MIN_SHARD_ROWS`].
+/// [`default_threads`] above it; at most one per [`MIN_SHARD_ROWS`].
 pub(crate) fn shards(threads: Option<NonZeroUsize>, n: usize, layers: &[Layer]) -> usize {
     let wanted = match threads {
         Some(t) => t.get(),
-        None if estimated_work(n, layers) >= PARALLEL_WORK => available_cores(),
+        None if estimated_work(n, layers) >= PARALLEL_WORK => default_threads(),
         None => 1,
     };
     wanted.min(n.div_ceil(MIN_SHARD_ROWS)).max(1)
 }
 
-/// The cores this process may use, asked once.
-pub(crate) fn available_cores() -> usize {
-    static CORES: OnceLock<usize> = OnceLock::new();
-    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, NonZeroUsize::get))
+/// The most threads a default workspace shares a batch among: the
+/// environment variable `BACKPROP_THREADS` when it holds a whole number
+/// from 1 up, else every core this process may use. Read once, at the
+/// first large batch.
+pub(crate) fn default_threads() -> usize {
+    static THREADS: OnceLock<usize> = OnceLock::new();
+    *THREADS.get_or_init(|| {
+        threads_setting(std::env::var("BACKPROP_THREADS").ok().as_deref())
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, NonZeroUsize::get))
+    })
+}
+
+/// A thread count from the text of `BACKPROP_THREADS`, if it holds one.
+fn threads_setting(text: Option<&str>) -> Option<usize> {
+    text?
+        .trim()
+        .parse::<NonZeroUsize>()
+        .ok()
+        .map(NonZeroUsize::get)
 }
 
 /// Whether a batch of `n` examples takes the in-order loops: every forward
@@ -119,5 +134,26 @@ pub(crate) fn block_rows(rows: usize, layers: &[Layer], bytes: usize) -> usize {
         block
     } else {
         rows
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backprop_threads_takes_whole_numbers_from_one() {
+        assert_eq!(threads_setting(Some("4")), Some(4));
+        assert_eq!(threads_setting(Some(" 1\n")), Some(1));
+        for ignored in [
+            None,
+            Some(""),
+            Some("0"),
+            Some("-2"),
+            Some("two"),
+            Some("1.5"),
+        ] {
+            assert_eq!(threads_setting(ignored), None, "{ignored:?}");
+        }
     }
 }

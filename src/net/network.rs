@@ -506,10 +506,19 @@ impl Network {
         x: &Matrix,
         y: &Matrix,
     ) -> Result<(f64, Vec<f64>), Error> {
-        Workspace::with_thread_local(|ws| {
-            let j = self.backpropagate(x, y, ws)?;
-            Ok((j, ws.buffers().gradients().to_vec()))
-        })
+        Workspace::with_thread_local(|ws| self.cost_and_unrolled_gradient_in(x, y, ws))
+    }
+
+    /// [`cost_and_unrolled_gradient`](Self::cost_and_unrolled_gradient) in
+    /// `workspace`.
+    pub(crate) fn cost_and_unrolled_gradient_in(
+        &self,
+        x: &Matrix,
+        y: &Matrix,
+        workspace: &mut Workspace,
+    ) -> Result<(f64, Vec<f64>), Error> {
+        let j = self.backpropagate(x, y, workspace)?;
+        Ok((j, workspace.buffers().gradients().to_vec()))
     }
 
     /// All parameters unrolled into one vector: for each layer in order,

@@ -18,10 +18,12 @@ use crate::net::{Gradients, Network, NetworkGradients};
 /// network and batch; for a large batch it holds a block of rows per thread
 /// (a few MiB of terms), not the whole batch. It also sets how many threads
 /// share a batch: [`Workspace::new`] picks one thread for small problems
-/// and all available cores for those estimated above
-/// [`PARALLEL_WORK`](crate::PARALLEL_WORK) multiply-adds;
-/// [`Workspace::with_threads`] fixes the count. For a given batch and
-/// thread count the result is the same bit for bit on every run.
+/// and, for those estimated above [`PARALLEL_WORK`](crate::PARALLEL_WORK)
+/// multiply-adds, every available core or the count in the environment
+/// variable `BACKPROP_THREADS` (read once); [`Workspace::with_threads`]
+/// fixes the count. For a given batch and thread count the result is the
+/// same bit for bit on every run (the crate docs, "Determinism", say what
+/// can change it).
 ///
 /// A call that fails leaves the gradients of the last successful call in
 /// place.
@@ -57,8 +59,10 @@ impl Default for Workspace {
 }
 
 impl Workspace {
-    /// An empty workspace that uses one thread for small problems and every
-    /// available core for large ones; it takes its size from the first call.
+    /// An empty workspace that uses one thread for small problems and, for
+    /// large ones, `BACKPROP_THREADS` threads when that environment
+    /// variable holds a whole number from 1 up, else every available core;
+    /// it takes its size from the first call.
     ///
     /// # Examples
     ///

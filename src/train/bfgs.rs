@@ -3,6 +3,7 @@
 
 use super::line_search::{StrongWolfe, dot};
 use super::run::{Evaluation, Minimise, Run};
+use super::settings::{Settings, shared_settings};
 use super::{StopReason, check_setting};
 use crate::error::Error;
 
@@ -40,55 +41,22 @@ use crate::error::Error;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Bfgs {
-    max_iterations: usize,
-    gradient_tolerance: f64,
+    settings: Settings,
     wolfe: (f64, f64),
 }
 
 impl Default for Bfgs {
     fn default() -> Self {
         Bfgs {
-            max_iterations: 200,
-            gradient_tolerance: 1e-5,
+            settings: Settings::new(200),
             wolfe: (1e-4, 0.9),
         }
     }
 }
 
+shared_settings!(Bfgs, "backprop::Bfgs::default()", "200, as in the series");
+
 impl Bfgs {
-    /// The most iterations to run (default 200, as in the series).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let bfgs = backprop::Bfgs::default().max_iterations(50);
-    /// # let _ = bfgs;
-    /// ```
-    #[must_use]
-    pub fn max_iterations(self, max_iterations: usize) -> Self {
-        Bfgs {
-            max_iterations,
-            ..self
-        }
-    }
-
-    /// Stop once ‖∇J‖∞ ≤ `tolerance` (default 1e-5; 0 runs until the
-    /// iteration limit or a failed line search).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let bfgs = backprop::Bfgs::default().gradient_tolerance(1e-8);
-    /// # let _ = bfgs;
-    /// ```
-    #[must_use]
-    pub fn gradient_tolerance(self, tolerance: f64) -> Self {
-        Bfgs {
-            gradient_tolerance: tolerance,
-            ..self
-        }
-    }
-
     /// The strong Wolfe constants, 0 < c1 < c2 < 1 (default 1e-4 and 0.9):
     /// c1 sets how much decrease a step must bring, c2 how much the slope
     /// along the line must flatten.
@@ -115,12 +83,11 @@ impl Minimise for Bfgs {
         let (c1, c2) = self.wolfe;
         check_setting("c1", c1, 0.0 < c1 && c1 < 1.0)?;
         check_setting("c2", c2, c1 < c2 && c2 < 1.0)?;
-        let tol = self.gradient_tolerance;
-        check_setting("gradient tolerance", tol, tol >= 0.0)
+        self.settings.validate()
     }
 
-    fn limits(&self) -> (usize, f64) {
-        (self.max_iterations, self.gradient_tolerance)
+    fn settings(&self) -> &Settings {
+        &self.settings
     }
 
     fn start(&self, params: usize) -> Result<InverseHessian, Error> {

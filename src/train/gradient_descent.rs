@@ -1,6 +1,7 @@
 //! Batch gradient descent, optionally with momentum.
 
 use super::run::{Evaluation, Minimise, Run};
+use super::settings::{Settings, shared_settings};
 use super::{StopReason, check_setting};
 use crate::error::Error;
 
@@ -32,9 +33,14 @@ use crate::error::Error;
 pub struct GradientDescent {
     learning_rate: f64,
     momentum: f64,
-    max_iterations: usize,
-    gradient_tolerance: f64,
+    settings: Settings,
 }
+
+shared_settings!(
+    GradientDescent,
+    "backprop::GradientDescent::new(0.5)",
+    "1000"
+);
 
 impl GradientDescent {
     /// Gradient descent with learning rate η = `learning_rate` (finite and
@@ -51,8 +57,7 @@ impl GradientDescent {
         GradientDescent {
             learning_rate,
             momentum: 0.0,
-            max_iterations: 1000,
-            gradient_tolerance: 1e-5,
+            settings: Settings::new(1000),
         }
     }
 
@@ -69,39 +74,6 @@ impl GradientDescent {
     pub fn momentum(self, momentum: f64) -> Self {
         GradientDescent { momentum, ..self }
     }
-
-    /// The most iterations to run (default 1000).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let gd = backprop::GradientDescent::new(0.5).max_iterations(50);
-    /// # let _ = gd;
-    /// ```
-    #[must_use]
-    pub fn max_iterations(self, max_iterations: usize) -> Self {
-        GradientDescent {
-            max_iterations,
-            ..self
-        }
-    }
-
-    /// Stop once ‖∇J‖∞ ≤ `tolerance` (default 1e-5; 0 runs to the
-    /// iteration limit).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let gd = backprop::GradientDescent::new(0.5).gradient_tolerance(1e-8);
-    /// # let _ = gd;
-    /// ```
-    #[must_use]
-    pub fn gradient_tolerance(self, tolerance: f64) -> Self {
-        GradientDescent {
-            gradient_tolerance: tolerance,
-            ..self
-        }
-    }
 }
 
 impl Minimise for GradientDescent {
@@ -109,14 +81,14 @@ impl Minimise for GradientDescent {
     type State = Vec<f64>;
 
     fn validate(&self) -> Result<(), Error> {
-        let (eta, mu, tol) = (self.learning_rate, self.momentum, self.gradient_tolerance);
+        let (eta, mu) = (self.learning_rate, self.momentum);
         check_setting("learning rate", eta, eta > 0.0)?;
         check_setting("momentum", mu, (0.0..1.0).contains(&mu))?;
-        check_setting("gradient tolerance", tol, tol >= 0.0)
+        self.settings.validate()
     }
 
-    fn limits(&self) -> (usize, f64) {
-        (self.max_iterations, self.gradient_tolerance)
+    fn settings(&self) -> &Settings {
+        &self.settings
     }
 
     fn start(&self, params: usize) -> Result<Vec<f64>, Error> {

@@ -15,6 +15,7 @@ mod bfgs;
 mod gradient_descent;
 mod line_search;
 mod run;
+mod settings;
 
 use std::ops::ControlFlow;
 
@@ -24,8 +25,8 @@ pub use gradient_descent::GradientDescent;
 use crate::data::DataSet;
 use crate::error::Error;
 use crate::matrix::Matrix;
-use crate::net::{Network, TwoLayerNet};
-use run::{Outcome, Run};
+use crate::net::{Network, TwoLayerNet, Workspace};
+use run::Run;
 
 /// Anything an [`Optimiser`] can train: a cost J(p) of a flat parameter
 /// vector p for a batch (X, y), and its gradient ∇J(p) in the same order.
@@ -72,6 +73,25 @@ pub trait Model {
     ///
     /// As for [`cost`](Model::cost).
     fn cost_and_gradient(&self, x: &Matrix, y: &Matrix) -> Result<(f64, Vec<f64>), Error>;
+
+    /// As [`cost_and_gradient`](Model::cost_and_gradient), computing in
+    /// `workspace`: its buffers, and the thread count it was made with. The
+    /// optimisers call this with a workspace of their
+    /// [`threads`](Bfgs::threads); a model without a use for one keeps this
+    /// default, which ignores it.
+    ///
+    /// # Errors
+    ///
+    /// As for [`cost`](Model::cost).
+    fn cost_and_gradient_in(
+        &self,
+        x: &Matrix,
+        y: &Matrix,
+        workspace: &mut Workspace,
+    ) -> Result<(f64, Vec<f64>), Error> {
+        let _ = workspace;
+        self.cost_and_gradient(x, y)
+    }
 }
 
 impl Model for TwoLayerNet {
@@ -90,6 +110,16 @@ impl Model for TwoLayerNet {
     fn cost_and_gradient(&self, x: &Matrix, y: &Matrix) -> Result<(f64, Vec<f64>), Error> {
         self.network().cost_and_unrolled_gradient(x, y)
     }
+
+    fn cost_and_gradient_in(
+        &self,
+        x: &Matrix,
+        y: &Matrix,
+        workspace: &mut Workspace,
+    ) -> Result<(f64, Vec<f64>), Error> {
+        self.network()
+            .cost_and_unrolled_gradient_in(x, y, workspace)
+    }
 }
 
 impl Model for Network {
@@ -107,6 +137,15 @@ impl Model for Network {
 
     fn cost_and_gradient(&self, x: &Matrix, y: &Matrix) -> Result<(f64, Vec<f64>), Error> {
         self.cost_and_unrolled_gradient(x, y)
+    }
+
+    fn cost_and_gradient_in(
+        &self,
+        x: &Matrix,
+        y: &Matrix,
+        workspace: &mut Workspace,
+    ) -> Result<(f64, Vec<f64>), Error> {
+        self.cost_and_unrolled_gradient_in(x, y, workspace)
     }
 }
 
@@ -202,6 +241,11 @@ pub struct Report {
     pub final_cost: f64,
     /// Why training stopped.
     pub stop: StopReason,
+    /// The iteration with the lowest testing cost (the first, if several
+    /// tie), when a testing set was given. With
+    /// [`restore_best`](Bfgs::restore_best) the model ends with its
+    /// parameters.
+    pub best_iteration: Option<usize>,
     /// Training cost at the start and after every iteration
     /// (`iterations + 1` values).
     pub costs: Vec<f64>,
@@ -215,6 +259,13 @@ pub struct Report {
 /// On success the model holds the final parameters. If training returns an
 /// `Err` (a batch that does not fit the model, a setting out of range), the
 /// model is left with the parameters it started with.
+///
+/// The trait is sealed: its supertrait, which says how to take one step, is
+/// private, so only this crate's optimisers implement it. The loop around
+/// the steps (stop tests, the callback, testing costs, the best weights)
+/// is shared by both and can then change without breaking anyone's code.
+/// Any model trains with them through [`Model`].
+#[doc(alias = "Optimizer")]
 pub trait Optimiser: run::Minimise {
     /// Trains `model` on `training` until a stop condition holds.
     ///
@@ -274,11 +325,14 @@ pub trait Optimiser: run::Minimise {
     ) -> Result<Report, Error> {
         self.validate()?;
         let start = model.params();
-        let mut run = Run::new(model, training, testing, &mut callback);
+        let settings = *self.settings();
+        let mut run = Run::new(model, training, testing, &mut callback, &settings);
         let result = run.minimise(self, start.clone());
-        let record = run.finish();
+        let mut record = run.finish();
         match result {
-            Ok(Outcome { params, cost, stop }) => {
+            Ok(outcome) => {
+                let stop = outcome.stop;
+                let (params, cost) = record.final_params(outcome, settings.restore_best);
                 model.set_params(&params)?;
                 Ok(record.into_report(cost, stop))
             }

@@ -3,9 +3,11 @@
 
 use std::ops::ControlFlow;
 
+use super::settings::Settings;
 use super::{Model, Progress, Report, StopReason, max_abs};
 use crate::data::DataSet;
 use crate::error::Error;
+use crate::net::Workspace;
 
 /// One training run in progress. Public only inside a private module, so it
 /// can appear in [`Minimise`] without being part of the crate's API.
@@ -15,6 +17,7 @@ pub struct Run<'a> {
     training: &'a DataSet,
     testing: Option<&'a DataSet>,
     callback: &'a mut dyn FnMut(&Progress) -> ControlFlow<()>,
+    workspace: Workspace,
     record: Record,
 }
 
@@ -25,6 +28,17 @@ pub struct Record {
     evaluations: usize,
     costs: Vec<f64>,
     testing_costs: Vec<f64>,
+    best: Option<Best>,
+}
+
+/// The iteration with the lowest testing cost so far, and what training
+/// would need to end there.
+#[derive(Debug)]
+pub struct Best {
+    iteration: usize,
+    testing_cost: f64,
+    training_cost: f64,
+    params: Vec<f64>,
 }
 
 /// J and ∇J at one point.
@@ -54,8 +68,9 @@ pub trait Minimise {
     /// Rejects settings out of range before anything runs.
     fn validate(&self) -> Result<(), Error>;
 
-    /// The iteration limit and the gradient tolerance on ‖∇J‖∞.
-    fn limits(&self) -> (usize, f64);
+    /// The iteration limit, the gradient tolerance on ‖∇J‖∞, the threads
+    /// and whether to keep the best weights.
+    fn settings(&self) -> &Settings;
 
     /// The state for a model with `params` parameters.
     fn start(&self, params: usize) -> Result<Self::State, Error>;
@@ -78,17 +93,23 @@ impl<'a> Run<'a> {
         training: &'a DataSet,
         testing: Option<&'a DataSet>,
         callback: &'a mut dyn FnMut(&Progress) -> ControlFlow<()>,
+        settings: &Settings,
     ) -> Self {
         Run {
             model,
             training,
             testing,
             callback,
+            workspace: match settings.threads {
+                Some(threads) => Workspace::with_threads(threads),
+                None => Workspace::new(),
+            },
             record: Record {
                 iterations: 0,
                 evaluations: 0,
                 costs: Vec::new(),
                 testing_costs: Vec::new(),
+                best: None,
             },
         }
     }
@@ -102,7 +123,11 @@ impl<'a> Run<'a> {
         method: &M,
         start: Vec<f64>,
     ) -> Result<Outcome, Error> {
-        let (max_iterations, tolerance) = method.limits();
+        let Settings {
+            max_iterations,
+            gradient_tolerance: tolerance,
+            ..
+        } = *method.settings();
         let converged = |at: &Evaluation| max_abs(&at.gradient) <= tolerance;
         let mut state = method.start(start.len())?;
         let mut p = start;
@@ -140,9 +165,11 @@ impl<'a> Run<'a> {
     pub fn evaluate(&mut self, params: &[f64]) -> Result<Evaluation, Error> {
         self.model.set_params(params)?;
         self.record.evaluations += 1;
-        let (cost, gradient) = self
-            .model
-            .cost_and_gradient(&self.training.x, &self.training.y)?;
+        let (cost, gradient) = self.model.cost_and_gradient_in(
+            &self.training.x,
+            &self.training.y,
+            &mut self.workspace,
+        )?;
         Ok(Evaluation { cost, gradient })
     }
 
@@ -160,6 +187,14 @@ impl<'a> Run<'a> {
                 self.model.set_params(params)?;
                 let j = self.model.cost(&t.x, &t.y)?;
                 self.record.testing_costs.push(j);
+                if self.record.best.as_ref().is_none_or(|b| j < b.testing_cost) {
+                    self.record.best = Some(Best {
+                        iteration,
+                        testing_cost: j,
+                        training_cost: at.cost,
+                        params: params.to_vec(),
+                    });
+                }
                 Some(j)
             }
             None => None,
@@ -180,6 +215,15 @@ impl<'a> Run<'a> {
 }
 
 impl Record {
+    /// The parameters training ends with, and J there: the outcome's, or
+    /// with `restore_best` those of the lowest testing cost.
+    pub fn final_params(&mut self, outcome: Outcome, restore_best: bool) -> (Vec<f64>, f64) {
+        match &mut self.best {
+            Some(best) if restore_best => (std::mem::take(&mut best.params), best.training_cost),
+            _ => (outcome.params, outcome.cost),
+        }
+    }
+
     pub fn into_report(self, final_cost: f64, stop: StopReason) -> Report {
         Report {
             iterations: self.iterations,
@@ -187,6 +231,7 @@ impl Record {
             gradient_evaluations: self.evaluations,
             final_cost,
             stop,
+            best_iteration: self.best.map(|b| b.iteration),
             costs: self.costs,
             testing_costs: self.testing_costs,
         }
