@@ -169,3 +169,68 @@ fn backprop_threads_sets_the_default_thread_count() {
         assert!(status.success(), "BACKPROP_THREADS={threads}");
     }
 }
+
+/// From `TwoLayerNet::random(2, 3, 1, 45)` the second step, scaled up where
+/// the sigmoid is flat, used to throw W(2) to about (6.2, 5.8, 11.3):
+/// every output saturated, ‖∇J‖∞ = 2.5e-8, "converged" at J = 0.0499.
+/// The line search now starts no farther than the weights are long.
+#[test]
+fn bfgs_fits_the_part1_data_from_seed_45() {
+    let d = data::part1_normalised();
+    let mut net = TwoLayerNet::random(2, 3, 1, 45).unwrap();
+    let report = Bfgs::default().train(&mut net, &d).unwrap();
+    assert_eq!(report.stop, backprop::StopReason::Converged);
+    assert!(report.final_cost <= 1e-6, "J = {:e}", report.final_cost);
+}
+
+/// Output weights of 30 saturate every output: the gradient is far below
+/// the tolerance at the start, but ŷ ≈ 1 misses y. Both optimisers report
+/// the plateau, not a fit; outputs saturated at the targets are a fit.
+#[test]
+fn a_saturated_plateau_is_not_reported_as_converged() {
+    let d = data::part1_normalised();
+    let w1 = Matrix::from([[0.5, -1.0, 0.25], [1.5, 0.75, -0.5]]);
+    let plateau =
+        TwoLayerNet::from_weights(w1.clone(), Matrix::from([[30.0], [30.0], [30.0]])).unwrap();
+    let mut net = plateau.clone();
+    let report = Bfgs::default().train(&mut net, &d).unwrap();
+    assert_eq!(
+        (report.stop, report.iterations),
+        (backprop::StopReason::Saturated, 0)
+    );
+    assert!(report.final_cost > 0.04);
+    let mut net = plateau.clone();
+    let report = GradientDescent::new(1.0).train(&mut net, &d).unwrap();
+    assert_eq!(report.stop, backprop::StopReason::Saturated);
+
+    // The same saturated outputs fit targets of 1.
+    let ones = DataSet::new(d.x.clone(), Matrix::from([[1.0], [1.0], [1.0]])).unwrap();
+    let mut net = plateau;
+    let report = Bfgs::default().train(&mut net, &ones).unwrap();
+    assert_eq!(report.stop, backprop::StopReason::Converged);
+}
+
+/// From the fixed start, BFGS needs fewer iterations than scipy's
+/// (38 at gtol 1e-5 and 43 at 1e-9, from `compare/bfgs_scipy.py`).
+#[test]
+fn bfgs_beats_scipys_iteration_count_from_the_fixed_start() {
+    let d = data::part1_normalised();
+    let start = TwoLayerNet::from_weights(
+        Matrix::from([[0.5, -1.0, 0.25], [1.5, 0.75, -0.5]]),
+        Matrix::from([[1.0], [-2.0], [0.5]]),
+    )
+    .unwrap();
+    for (gtol, scipy) in [(1e-5, 38), (1e-9, 43)] {
+        let mut net = start.clone();
+        let report = Bfgs::default()
+            .gradient_tolerance(gtol)
+            .train(&mut net, &d)
+            .unwrap();
+        assert_eq!(report.stop, backprop::StopReason::Converged);
+        assert!(
+            report.iterations < scipy,
+            "gtol {gtol:e}: {} iterations",
+            report.iterations
+        );
+    }
+}

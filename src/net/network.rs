@@ -521,6 +521,35 @@ impl Network {
         Ok((j, workspace.buffers().gradients().to_vec()))
     }
 
+    /// Whether every output unit is saturated on every example of `x`
+    /// (f′(z(L)) below 1e-6 of its peak) while ŷ misses `y` by more than
+    /// `tolerance`: see [`StopReason::Saturated`](crate::StopReason::Saturated).
+    pub(crate) fn outputs_saturated(
+        &self,
+        x: &Matrix,
+        y: &Matrix,
+        tolerance: f64,
+    ) -> Result<bool, Error> {
+        let trace = self.trace(x, y)?;
+        let (Some(output), Some(z), Some(y_hat)) =
+            (self.layers.last(), trace.z.last(), trace.a.last())
+        else {
+            return Ok(false);
+        };
+        let peak = match output.activation {
+            Activation::Sigmoid => 0.25,
+            Activation::Tanh | Activation::Relu | Activation::Identity => 1.0,
+        };
+        let flat = z
+            .iter()
+            .all(|&z| output.activation.derivative(z) < 1e-6 * peak);
+        let missed = y_hat
+            .iter()
+            .zip(y.iter())
+            .any(|(a, b)| (a - b).abs() > tolerance);
+        Ok(flat && missed)
+    }
+
     /// All parameters unrolled into one vector: for each layer in order,
     /// W(l) row by row, then b(l) where it has one.
     ///

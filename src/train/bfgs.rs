@@ -6,6 +6,7 @@ use super::run::{Evaluation, Minimise, Run};
 use super::settings::{Settings, shared_settings};
 use super::{StopReason, check_setting};
 use crate::error::Error;
+use crate::matrix::euclidean_norm;
 
 /// The BFGS quasi-Newton method with a strong-Wolfe line search.
 ///
@@ -19,8 +20,13 @@ use crate::error::Error;
 /// ```
 ///
 /// H starts as the identity, rescaled to (yᵀs / yᵀy)·I before the first
-/// update (N&W eq. 6.20). It is an n × n matrix for n parameters, so BFGS
-/// suits networks of up to a few thousand weights.
+/// update (N&W eq. 6.20). Each line search starts from
+/// α = min(1, max(1, ‖p‖)/‖d‖): a first trial step no longer than the
+/// weights p already are (or 1), so that a step scaled up where the sigmoid
+/// is flat cannot throw the weights onto a plateau where every unit
+/// saturates and the gradient vanishes far from a fit. H is an n × n matrix
+/// for n parameters, so BFGS suits networks of up to a few thousand
+/// weights.
 ///
 /// Defaults, as in the series and scipy: at most 200 iterations, stop when
 /// ‖∇J‖∞ ≤ 1e-5, Wolfe constants c1 = 1e-4 and c2 = 0.9.
@@ -110,9 +116,17 @@ impl Minimise for Bfgs {
             h.reset();
             d = at.gradient.iter().map(|g| -g).collect();
         }
+        // Where the sigmoid is flat, y is small and H (scaled by yᵀs / yᵀy)
+        // large: a full step along d can throw the weights far out, onto a
+        // plateau where every unit saturates and the gradient vanishes far
+        // from a fit. The search starts from a step no longer than the
+        // weights already are (or 1), and grows it only while J keeps
+        // falling steeply.
+        let longest = euclidean_norm(p).max(1.0);
+        let alpha = (longest / euclidean_norm(&d)).min(1.0);
         let (c1, c2) = self.wolfe;
         let step = StrongWolfe { c1, c2 }
-            .search(run, p, at, &d, 1.0)
+            .search(run, p, at, &d, alpha)
             .ok_or(StopReason::LineSearchFailed)?;
         let s: Vec<f64> = step.params.iter().zip(p).map(|(a, b)| a - b).collect();
         let y: Vec<f64> = (step.at.gradient.iter().zip(&at.gradient))

@@ -92,6 +92,20 @@ pub trait Model {
         let _ = workspace;
         self.cost_and_gradient(x, y)
     }
+
+    /// Whether the gradient on (X, y) is small only because the outputs
+    /// are saturated, as [`StopReason::Saturated`] describes; the
+    /// optimisers ask once ‖∇J‖∞ has fallen to `tolerance`. The default
+    /// says no, so a model without the notion reports
+    /// [`StopReason::Converged`].
+    ///
+    /// # Errors
+    ///
+    /// As for [`cost`](Model::cost).
+    fn saturated(&self, x: &Matrix, y: &Matrix, tolerance: f64) -> Result<bool, Error> {
+        let _ = (x, y, tolerance);
+        Ok(false)
+    }
 }
 
 impl Model for TwoLayerNet {
@@ -120,6 +134,10 @@ impl Model for TwoLayerNet {
         self.network()
             .cost_and_unrolled_gradient_in(x, y, workspace)
     }
+
+    fn saturated(&self, x: &Matrix, y: &Matrix, tolerance: f64) -> Result<bool, Error> {
+        self.network().outputs_saturated(x, y, tolerance)
+    }
 }
 
 impl Model for Network {
@@ -146,6 +164,10 @@ impl Model for Network {
         workspace: &mut Workspace,
     ) -> Result<(f64, Vec<f64>), Error> {
         self.cost_and_unrolled_gradient_in(x, y, workspace)
+    }
+
+    fn saturated(&self, x: &Matrix, y: &Matrix, tolerance: f64) -> Result<bool, Error> {
+        self.outputs_saturated(x, y, tolerance)
     }
 }
 
@@ -197,7 +219,7 @@ pub struct Progress {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum StopReason {
-    /// ‖∇J‖∞ fell to the gradient tolerance.
+    /// ‖∇J‖∞ fell to the gradient tolerance (at a minimum, local or not).
     Converged,
     /// The iteration limit was reached first.
     IterationLimit,
@@ -210,6 +232,13 @@ pub enum StopReason {
     Diverged,
     /// The callback returned `ControlFlow::Break`.
     Stopped,
+    /// ‖∇J‖∞ fell to the gradient tolerance only because the outputs are
+    /// saturated: on every example each output unit's f′(z) is below 1e-6
+    /// of its peak, so almost no error flows back, while ŷ still misses y
+    /// by more than the tolerance. The weights sit on a flat plateau far
+    /// from a fit, not at a minimum; training again from other weights
+    /// usually fits.
+    Saturated,
 }
 
 /// The outcome of a training run.

@@ -138,7 +138,7 @@ impl<'a> Run<'a> {
             }
             for iteration in 1..=max_iterations {
                 if converged(&at) {
-                    break 'run StopReason::Converged;
+                    break 'run self.why_flat(&p, tolerance)?;
                 }
                 match method.step(&mut state, self, &p, &at, iteration) {
                     Ok(next) => (p, at) = next,
@@ -149,7 +149,7 @@ impl<'a> Run<'a> {
                 }
             }
             if converged(&at) {
-                StopReason::Converged
+                self.why_flat(&p, tolerance)?
             } else {
                 StopReason::IterationLimit
             }
@@ -158,6 +158,18 @@ impl<'a> Run<'a> {
             params: p,
             cost: at.cost,
             stop,
+        })
+    }
+
+    /// Why the gradient at `params` has fallen to `tolerance`: a minimum,
+    /// or outputs saturated far from a fit.
+    fn why_flat(&mut self, params: &[f64], tolerance: f64) -> Result<StopReason, Error> {
+        self.model.set_params(params)?;
+        let (x, y) = (&self.training.x, &self.training.y);
+        Ok(if self.model.saturated(x, y, tolerance)? {
+            StopReason::Saturated
+        } else {
+            StopReason::Converged
         })
     }
 
