@@ -22,6 +22,19 @@ use crate::rng::Rng;
 /// message naming both shapes. The `try_` form returns
 /// [`Error::ShapeMismatch`] instead.
 ///
+/// `+`, `-`, `+=` and `-=` take owned or borrowed matrices (an owned left
+/// operand's buffer is reused), `*` and `*=` scale by an `f64`, and unary
+/// `-` negates. `Matrix * Matrix` is deliberately not defined: numpy's `*`
+/// is the element-wise product while the maths writes the matrix product
+/// by juxtaposition, and the derivation needs both, so
+/// [`dot`](Matrix::dot) and [`multiply`](Matrix::multiply) say which is
+/// meant:
+///
+/// ```compile_fail
+/// let a = backprop::Matrix::zeros(2, 2);
+/// let ambiguous = &a * &a; // a·a or a ⊙ a? Write a.dot(&a) or a.multiply(&a).
+/// ```
+///
 /// # Examples
 ///
 /// ```
