@@ -5,7 +5,7 @@ use std::io::{Read, Write};
 use crate::activation::Activation;
 use crate::cost::Cost;
 use crate::error::Error;
-use crate::format::text::{Lines, push_number, push_values, read_text};
+use crate::format::text::{Lines, push_number, push_values, read_header, read_text};
 use crate::matrix::Matrix;
 use crate::net::{Network, TwoLayerNet};
 
@@ -201,7 +201,7 @@ struct Parsed {
 
 fn parse(text: &str) -> Result<Parsed, Error> {
     let mut lines = Lines::new(text);
-    read_header(&mut lines)?;
+    read_header(&mut lines, "network")?;
     let sizes = read_sizes(&mut lines)?;
     let cost = read_cost(&mut lines)?;
     let mut weights = Vec::new();
@@ -245,7 +245,7 @@ fn parse(text: &str) -> Result<Parsed, Error> {
     end.keyword("end")?;
     end.end("`end`")?;
     lines.finish()?;
-    let net = build(weights, cost).map_err(|e| Error::Load {
+    let net = Network::assemble(weights, cost).map_err(|e| Error::Load {
         line: 2,
         reason: e.to_string(),
     })?;
@@ -253,29 +253,6 @@ fn parse(text: &str) -> Result<Parsed, Error> {
         net,
         layer_lines: layers,
     })
-}
-
-fn read_header(lines: &mut Lines<'_>) -> Result<(), Error> {
-    let mut line = lines.next(&format!("the header `{HEADER}`"))?;
-    let not_ours = |line: &crate::format::text::Line<'_>| {
-        line.error(format!(
-            "not a saved network: the first line should be `{HEADER}`"
-        ))
-    };
-    if line.word("the format name").ok() != Some("backprop") {
-        return Err(not_ours(&line));
-    }
-    match line.word("the kind of file")? {
-        "network" => {}
-        other => return Err(line.error(format!("this is a saved {other}, not a network"))),
-    }
-    let version = line.word("the format version")?;
-    if version != "1" {
-        return Err(line.error(format!(
-            "format version {version} is not supported: this version of backprop reads version 1"
-        )));
-    }
-    line.end("the header")
 }
 
 /// The sizes line, checked against the bytes that follow before anything
@@ -345,23 +322,4 @@ fn read_rows(
         line.values(cols, &row, &mut data)?;
     }
     Matrix::new(rows, cols, data)
-}
-
-fn build(layers: Vec<(Matrix, Option<Matrix>, Activation)>, cost: Cost) -> Result<Network, Error> {
-    let mut extras = Vec::new();
-    let weights = layers
-        .into_iter()
-        .map(|(w, b, activation)| {
-            extras.push((b, activation));
-            w
-        })
-        .collect();
-    let mut net = Network::from_weights(weights)?.with_cost(cost)?;
-    for (k, (bias, activation)) in extras.into_iter().enumerate() {
-        net = net.with_activation(k + 1, activation)?;
-        if let Some(b) = bias {
-            net = net.with_bias(k + 1, b)?;
-        }
-    }
-    Ok(net)
 }

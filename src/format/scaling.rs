@@ -5,7 +5,7 @@ use std::io::{Read, Write};
 use crate::data::scaling::Columns;
 use crate::data::{Scale, Scaling};
 use crate::error::Error;
-use crate::format::text::{Lines, push_values, read_text};
+use crate::format::text::{Lines, push_values, read_header, read_text};
 
 /// The first line of every saved scaling.
 const HEADER: &str = "backprop scaling 1";
@@ -88,23 +88,7 @@ impl Scaling {
     pub fn load(reader: impl Read) -> Result<Scaling, Error> {
         let text = read_text(reader)?;
         let mut lines = Lines::new(&text);
-        let mut line = lines.next(&format!("the header `{HEADER}`"))?;
-        if line.word("the format name").ok() != Some("backprop") {
-            return Err(line.error(format!(
-                "not a saved scaling: the first line should be `{HEADER}`"
-            )));
-        }
-        match line.word("the kind of file")? {
-            "scaling" => {}
-            other => return Err(line.error(format!("this is a saved {other}, not a scaling"))),
-        }
-        let version = line.word("the format version")?;
-        if version != "1" {
-            return Err(line.error(format!(
-                "format version {version} is not supported: this version of backprop reads version 1"
-            )));
-        }
-        line.end("the header")?;
+        read_header(&mut lines, "scaling")?;
         let x = read_side(&mut lines, "x")?;
         let y = read_side(&mut lines, "y")?;
         let mut end = lines.next("`end`")?;

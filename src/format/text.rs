@@ -42,6 +42,29 @@ pub(crate) fn read_text(mut reader: impl Read) -> Result<String, Error> {
     })
 }
 
+/// Reads the first line, `backprop <kind> 1`: the format, the kind of
+/// file and the version this crate reads.
+pub(crate) fn read_header(lines: &mut Lines<'_>, kind: &str) -> Result<(), Error> {
+    let header = format!("backprop {kind} 1");
+    let mut line = lines.next(&format!("the header `{header}`"))?;
+    if line.word("the format name").ok() != Some("backprop") {
+        return Err(line.error(format!(
+            "not a saved {kind}: the first line should be `{header}`"
+        )));
+    }
+    match line.word("the kind of file")? {
+        found if found == kind => {}
+        other => return Err(line.error(format!("this is a saved {other}, not a {kind}"))),
+    }
+    let version = line.word("the format version")?;
+    if version != "1" {
+        return Err(line.error(format!(
+            "format version {version} is not supported: this version of backprop reads version 1"
+        )));
+    }
+    line.end("the header")
+}
+
 /// The lines of a saved file, in order, each ended by `\n` (or `\r\n`).
 #[derive(Debug)]
 pub(crate) struct Lines<'a> {

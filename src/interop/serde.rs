@@ -129,23 +129,12 @@ impl TryFrom<NetworkRepr> for Network {
     type Error = crate::Error;
 
     fn try_from(r: NetworkRepr) -> Result<Self, Self::Error> {
-        let mut extras = Vec::with_capacity(r.layers.len());
-        let weights = r
+        let layers = r
             .layers
             .into_iter()
-            .map(|l| {
-                extras.push((l.bias, l.activation));
-                l.weights
-            })
+            .map(|l| (l.weights, l.bias, l.activation))
             .collect();
-        let mut net = Network::from_weights(weights)?.with_cost(r.cost)?;
-        for (k, (bias, activation)) in extras.into_iter().enumerate() {
-            net = net.with_activation(k + 1, activation)?;
-            if let Some(b) = bias {
-                net = net.with_bias(k + 1, b)?;
-            }
-        }
-        Ok(net)
+        Network::assemble(layers, r.cost)
     }
 }
 

@@ -124,6 +124,32 @@ impl Network {
         })
     }
 
+    /// The network of `layers` (W, b, f for each, in order) and `cost`,
+    /// validated as [`from_weights`](Self::from_weights),
+    /// [`with_bias`](Self::with_bias) and [`with_cost`](Self::with_cost)
+    /// validate: how saved networks are rebuilt.
+    pub(crate) fn assemble(
+        layers: Vec<(Matrix, Option<Matrix>, Activation)>,
+        cost: Cost,
+    ) -> Result<Self, Error> {
+        let mut extras = Vec::with_capacity(layers.len());
+        let weights = layers
+            .into_iter()
+            .map(|(w, bias, activation)| {
+                extras.push((bias, activation));
+                w
+            })
+            .collect();
+        let mut net = Network::from_weights(weights)?.with_cost(cost)?;
+        for (k, (bias, activation)) in extras.into_iter().enumerate() {
+            net = net.with_activation(k + 1, activation)?;
+            if let Some(b) = bias {
+                net = net.with_bias(k + 1, b)?;
+            }
+        }
+        Ok(net)
+    }
+
     /// A network of the given sizes (inputs, hidden…, outputs) with
     /// standard-normal weights drawn from a generator seeded with `seed`,
     /// the sigmoid on every layer, no biases and Part 4's cost. The same
