@@ -8,8 +8,7 @@ mod common;
 use std::ops::ControlFlow;
 
 use backprop::{
-    Activation, Bfgs, Cost, DataSet, GradientDescent, Matrix, Network, Optimiser, TwoLayerNet,
-    Workspace,
+    Bfgs, Cost, DataSet, GradientDescent, Matrix, Network, Optimiser, TwoLayerNet, Workspace,
 };
 use proptest::prelude::*;
 
@@ -30,33 +29,12 @@ fn hostile() -> impl Strategy<Value = f64> + Clone {
 /// A network of one to three layers of one to four units, with hostile
 /// weights and biases, any activations and either cost.
 fn network() -> impl Strategy<Value = Network> {
-    prop::collection::vec(1..=4usize, 2..=4).prop_flat_map(|sizes| {
-        let layers: Vec<_> = sizes
-            .windows(2)
-            .map(|p| {
-                (
-                    common::matrix(p[0], p[1], hostile()),
-                    prop::option::of(common::matrix(1, p[1], hostile())),
-                    prop::sample::select(Activation::ALL.to_vec()),
-                )
-            })
-            .collect();
-        let lambda = prop_oneof![Just(None), Just(Some(1e-4)), Just(Some(f64::MAX))];
-        (layers, lambda).prop_map(|(layers, lambda)| {
-            let weights = layers.iter().map(|l| l.0.clone()).collect();
-            let mut net = Network::from_weights(weights).unwrap();
-            for (k, (_, bias, activation)) in layers.into_iter().enumerate() {
-                net = net.with_activation(k + 1, activation).unwrap();
-                if let Some(b) = bias {
-                    net = net.with_bias(k + 1, b).unwrap();
-                }
-            }
-            match lambda {
-                Some(lambda) => net.with_cost(Cost::Regularised { lambda }).unwrap(),
-                None => net,
-            }
-        })
-    })
+    let cost = prop_oneof![
+        Just(Cost::SumOfSquares),
+        Just(Cost::Regularised { lambda: 1e-4 }),
+        Just(Cost::Regularised { lambda: f64::MAX }),
+    ];
+    common::any_network(1..=3, 1..=4, hostile(), cost)
 }
 
 /// A batch for `net`, usually of the right shape, sometimes not.

@@ -23,37 +23,12 @@ fn weight() -> impl Strategy<Value = f64> + Clone {
 }
 
 fn network() -> impl Strategy<Value = Network> {
-    prop::collection::vec(1..=5usize, 2..=5).prop_flat_map(|sizes| {
-        let layers: Vec<_> = sizes
-            .windows(2)
-            .map(|p| {
-                (
-                    common::matrix(p[0], p[1], weight()),
-                    prop::option::of(common::matrix(1, p[1], weight())),
-                    prop::sample::select(Activation::ALL.to_vec()),
-                )
-            })
-            .collect();
-        let cost = prop_oneof![
-            Just(Cost::SumOfSquares),
-            prop_oneof![Just(0.0), Just(1e-4), Just(f64::MAX), 0.0..1.0]
-                .prop_map(|lambda| Cost::Regularised { lambda }),
-        ];
-        (layers, cost).prop_map(|(layers, cost)| {
-            let weights = layers.iter().map(|l| l.0.clone()).collect();
-            let mut net = Network::from_weights(weights)
-                .unwrap()
-                .with_cost(cost)
-                .unwrap();
-            for (k, (_, bias, activation)) in layers.into_iter().enumerate() {
-                net = net.with_activation(k + 1, activation).unwrap();
-                if let Some(b) = bias {
-                    net = net.with_bias(k + 1, b).unwrap();
-                }
-            }
-            net
-        })
-    })
+    let cost = prop_oneof![
+        Just(Cost::SumOfSquares),
+        prop_oneof![Just(0.0), Just(1e-4), Just(f64::MAX), 0.0..1.0]
+            .prop_map(|lambda| Cost::Regularised { lambda }),
+    ];
+    common::any_network(1..=4, 1..=5, weight(), cost)
 }
 
 fn saved(net: &Network) -> Vec<u8> {

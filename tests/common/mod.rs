@@ -131,3 +131,41 @@ pub fn naive_gradients(net: &TwoLayerNet, x: &Matrix, y: &Matrix) -> (Matrix, Ma
     }
     (g1, g2)
 }
+
+/// A network of `depth` weight matrices (inputs included in `sizes`),
+/// widths from `widths`, weights and biases drawn from `values`, each layer
+/// with any activation and a bias or none, and a cost from `costs`.
+pub fn any_network(
+    depth: std::ops::RangeInclusive<usize>,
+    widths: std::ops::RangeInclusive<usize>,
+    values: impl Strategy<Value = f64> + Clone + 'static,
+    costs: impl Strategy<Value = backprop::Cost> + Clone + 'static,
+) -> impl Strategy<Value = backprop::Network> {
+    let sizes = prop::collection::vec(widths, (depth.start() + 1)..=(depth.end() + 1));
+    sizes.prop_flat_map(move |sizes| {
+        let layers: Vec<_> = sizes
+            .windows(2)
+            .map(|p| {
+                (
+                    matrix(p[0], p[1], values.clone()),
+                    prop::option::of(matrix(1, p[1], values.clone())),
+                    prop::sample::select(backprop::Activation::ALL.to_vec()),
+                )
+            })
+            .collect();
+        (layers, costs.clone()).prop_map(|(layers, cost)| {
+            let weights = layers.iter().map(|l| l.0.clone()).collect();
+            let mut net = backprop::Network::from_weights(weights)
+                .unwrap()
+                .with_cost(cost)
+                .unwrap();
+            for (k, (_, bias, activation)) in layers.into_iter().enumerate() {
+                net = net.with_activation(k + 1, activation).unwrap();
+                if let Some(b) = bias {
+                    net = net.with_bias(k + 1, b).unwrap();
+                }
+            }
+            net
+        })
+    })
+}
