@@ -296,3 +296,48 @@ fn bad_input_is_rejected_and_changes_nothing() {
     assert!(changed.set_params(&bad).is_err());
     assert_eq!(changed, net);
 }
+
+/// A batch of `n` rows for `net` with NaN or ±∞ written at each of `bad`
+/// (a row-major position in X when `in_x`, else in y), and the error that
+/// names the first of them.
+fn poisoned(net: &Network, n: usize, in_x: bool, bad: &[(usize, f64)]) -> (Matrix, Matrix, Error) {
+    let mut x = Matrix::randn(n, net.input_size(), 1).map(sigmoid);
+    let mut y = Matrix::randn(n, net.output_size(), 2).map(sigmoid);
+    let (m, what) = if in_x { (&mut x, "X") } else { (&mut y, "y") };
+    let len = m.as_slice().len();
+    for &(at, v) in bad {
+        m.as_mut_slice()[at % len] = v;
+    }
+    let first = bad.iter().map(|&(at, _)| at % len).min().unwrap();
+    let at = (first / m.cols(), first % m.cols());
+    (x, y, Error::NonFinite { what, at })
+}
+
+proptest! {
+    #![proptest_config(common::config(128, file!()))]
+
+    /// X and y are searched for NaN and ∞ only once the pass has failed:
+    /// whichever way the batch goes through the pass (in order, in
+    /// blocks, or shared among threads), the error still names the first
+    /// bad value, and the workspace keeps its last good gradients.
+    #[test]
+    fn a_non_finite_input_is_named_on_every_path(
+        (net, _, _) in deep_problem(),
+        n in prop_oneof![1..=3usize, 40..=80usize, 300..=400usize],
+        threads in 1..=3usize,
+        in_x in any::<bool>(),
+        bad in prop::collection::vec(
+            (any::<usize>(), prop::sample::select(vec![f64::NAN, f64::INFINITY, f64::NEG_INFINITY])),
+            1..=3,
+        ),
+    ) {
+        let mut ws = Workspace::with_threads(NonZeroUsize::new(threads).unwrap());
+        let (x, y, expected) = poisoned(&net, n, in_x, &bad);
+        let good_x = Matrix::randn(n, net.input_size(), 3).map(sigmoid);
+        let good_y = Matrix::randn(n, net.output_size(), 4).map(sigmoid);
+        let good = net.gradients_in(&good_x, &good_y, &mut ws).unwrap().clone();
+        prop_assert_eq!(net.gradients_in(&x, &y, &mut ws), Err(expected.clone()));
+        prop_assert_eq!(ws.network_gradients(), &good);
+        prop_assert_eq!(net.cost(&x, &y), Err(expected));
+    }
+}

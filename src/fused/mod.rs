@@ -43,6 +43,8 @@ pub(crate) struct Buffers {
     pub threads: Option<NonZeroUsize>,
     /// The budget for one block of rows: [`plan::BLOCK_BYTES`] but in tests.
     pub block_bytes: usize,
+    /// The instruction set: [`Path::best`] but in tests.
+    pub path: Path,
     shards: Vec<ShardBuffers>,
     /// Per layer, where a(l) and f′(z(l)) start in a shard's terms.
     term_offsets: Vec<usize>,
@@ -54,12 +56,23 @@ pub(crate) struct Buffers {
     copies: Vec<Option<usize>>,
     /// Parameters of the network last served.
     params: usize,
-    /// What the buffers were last sized for: rows per block, shards, and
-    /// each layer's (inputs, units, bias).
+    /// The batch size and block budget last served, each layer's (inputs,
+    /// units, bias), and the plan made for them.
     fitted: (usize, usize),
     fitted_layers: Vec<(usize, usize, bool)>,
+    plan: Plan,
     /// Whether some layer's rows of W could start on cache lines.
     may_copy: bool,
+}
+
+/// How a batch is taken through the pass (see [`plan`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Plan {
+    shards: usize,
+    /// Rows per block: the terms hold this many.
+    block: usize,
+    /// Whether the products are taken in order (one block, one shard).
+    tiny: bool,
 }
 
 /// One shard's buffers.
@@ -109,6 +122,7 @@ impl Buffers {
         Buffers {
             threads,
             block_bytes: plan::BLOCK_BYTES,
+            path: Path::best(),
             shards: Vec::new(),
             term_offsets: Vec::new(),
             regions: Regions::default(),
@@ -118,6 +132,7 @@ impl Buffers {
             params: 0,
             fitted: (0, 0),
             fitted_layers: Vec::new(),
+            plan: Plan::default(),
             may_copy: false,
         }
     }
@@ -135,11 +150,12 @@ impl Buffers {
         }
     }
 
-    /// Sizes every buffer for `shards` shards taking `block` rows at a time
-    /// through `layers`, reusing what is there.
-    fn fit(&mut self, layers: &[Layer], block: usize, shards: usize) {
+    /// The plan for a batch of `n` rows through `layers`, with every buffer
+    /// sized for it: made again only when the batch size or a layer's
+    /// shape differs from the last call's, reusing what is there.
+    fn fit(&mut self, layers: &[Layer], n: usize) -> Plan {
         let shape = |l: &Layer| (l.inputs(), l.units(), l.bias.is_some());
-        let same = self.fitted == (block, shards)
+        let same = self.fitted == (n, self.block_bytes)
             && self.fitted_layers.len() == layers.len()
             && self
                 .fitted_layers
@@ -147,8 +163,20 @@ impl Buffers {
                 .zip(layers)
                 .all(|(&f, l)| f == shape(l));
         if !same {
+            let shards = plan::shards(self.threads, n, layers);
+            let tiny = shards == 1 && plan::tiny(n, layers);
+            let block = if tiny {
+                n
+            } else {
+                plan::block_rows(n.div_ceil(shards), layers, self.block_bytes)
+            };
+            self.plan = Plan {
+                shards,
+                block,
+                tiny,
+            };
             self.size(layers, block, shards);
-            self.fitted = (block, shards);
+            self.fitted = (n, self.block_bytes);
             self.fitted_layers.clear();
             self.fitted_layers.extend(layers.iter().map(shape));
             self.copies.clear();
@@ -158,6 +186,7 @@ impl Buffers {
         if self.may_copy {
             self.line_up(layers);
         }
+        self.plan
     }
 
     /// Sizes every buffer and sets the offsets.
@@ -240,14 +269,11 @@ pub(crate) fn backpropagate(
     n: usize,
     bufs: &mut Buffers,
 ) -> Result<f64, Error> {
-    let shards = plan::shards(bufs.threads, n, layers);
-    let tiny = shards == 1 && plan::tiny(n, layers);
-    let block = if tiny {
-        n
-    } else {
-        plan::block_rows(n.div_ceil(shards), layers, bufs.block_bytes)
-    };
-    bufs.fit(layers, block, shards);
+    let Plan {
+        shards,
+        block,
+        tiny,
+    } = bufs.fit(layers, n);
     let Buffers {
         shards: shard_buffers,
         term_offsets,
@@ -263,13 +289,12 @@ pub(crate) fn backpropagate(
         lined: on_lines(lined),
         copies,
     };
-    let path = Path::best();
+    let path = bufs.path;
     let cut = Cut {
         net,
         n,
         shards,
         block,
-        tiny,
         x,
         y,
         term_offsets,
@@ -281,7 +306,9 @@ pub(crate) fn backpropagate(
     let (first, others) = shard_buffers[..shards]
         .split_first_mut()
         .expect("at least one shard");
-    let half_sse = if shards == 1 {
+    let half_sse = if tiny {
+        gemm::dispatch(path, Tiny(shard_at(0, first)))?
+    } else if shards == 1 {
         gemm::dispatch(path, shard_at(0, first))?
     } else {
         std::thread::scope(|scope| {
@@ -355,8 +382,6 @@ struct Cut<'a> {
     shards: usize,
     /// Rows per block: the terms hold this many.
     block: usize,
-    /// Whether the products are taken in order (one block, one shard).
-    tiny: bool,
     x: &'a [f64],
     y: &'a [f64],
     term_offsets: &'a [usize],
@@ -367,7 +392,7 @@ struct Cut<'a> {
 
 impl<'a> Cut<'a> {
     /// Shard `s`, with its buffers.
-    fn shard<'b>(&self, s: usize, bufs: &'b mut ShardBuffers) -> Shard<'b>
+    fn shard<'b>(&'b self, s: usize, bufs: &'b mut ShardBuffers) -> Shard<'b>
     where
         'a: 'b,
     {
@@ -383,7 +408,7 @@ impl<'a> Cut<'a> {
             (s * size + s.min(longer), size + usize::from(s < longer))
         };
         Shard {
-            cut: *self,
+            cut: self,
             x: &self.x[start * inputs..(start + rows) * inputs],
             y: &self.y[start * outputs..(start + rows) * outputs],
             bufs,
@@ -394,7 +419,7 @@ impl<'a> Cut<'a> {
 /// One shard's rows of X and y, and its buffers.
 struct Shard<'a> {
     /// The batch it is cut from, and how.
-    cut: Cut<'a>,
+    cut: &'a Cut<'a>,
     x: &'a [f64],
     y: &'a [f64],
     bufs: &'a mut ShardBuffers,
@@ -407,16 +432,30 @@ impl Routine for Shard<'_> {
     type Output = Result<f64, Error>;
     #[inline(always)]
     fn run<I: Isa>(mut self, isa: I) -> Result<f64, Error> {
-        match (self.cut.tiny, I::FMA) {
-            (true, true) => self.pass(&mut InOrder::<true>),
-            (true, false) => self.pass(&mut InOrder::<false>),
-            (false, _) => {
-                let scratch = std::mem::take(&mut self.bufs.scratch);
-                let mut blocked = Blocked { isa, scratch };
-                let half_sse = self.pass(&mut blocked);
-                self.bufs.scratch = blocked.scratch;
-                half_sse
-            }
+        let scratch = std::mem::take(&mut self.bufs.scratch);
+        let mut blocked = Blocked { isa, scratch };
+        let half_sse = self.pass::<_, 0>(&mut blocked);
+        self.bufs.scratch = blocked.scratch;
+        half_sse
+    }
+}
+
+/// The one shard of a tiny batch, by the in-order products: a routine of
+/// its own, so that its code is compiled apart from the blocked kernels
+/// and stays small (a call this short is sensitive to where its code
+/// lies). Two layers, the series' network, have their steps written out.
+struct Tiny<'a>(Shard<'a>);
+
+impl Routine for Tiny<'_> {
+    type Output = Result<f64, Error>;
+    #[inline(always)]
+    fn run<I: Isa>(mut self, _: I) -> Result<f64, Error> {
+        let two = self.0.cut.net.layers.len() == 2;
+        match (I::FMA, two) {
+            (true, true) => self.0.pass::<_, 2>(&mut InOrder::<true>),
+            (false, true) => self.0.pass::<_, 2>(&mut InOrder::<false>),
+            (true, false) => self.0.pass::<_, 0>(&mut InOrder::<true>),
+            (false, false) => self.0.pass::<_, 0>(&mut InOrder::<false>),
         }
     }
 }
@@ -426,7 +465,7 @@ impl Shard<'_> {
     /// stores its sums, the later ones add to them); returns its
     /// ½ Σ (y − ŷ)², added in row order.
     #[inline(always)]
-    fn pass<P: Products>(&mut self, p: &mut P) -> Result<f64, Error> {
+    fn pass<P: Products, const DEPTH: usize>(&mut self, p: &mut P) -> Result<f64, Error> {
         let layers = self.cut.net.layers;
         let (inputs, outputs) = (layers[0].inputs(), layers[layers.len() - 1].units());
         let r = self.cut.regions;
@@ -453,7 +492,7 @@ impl Shard<'_> {
             let (x_block, y_block);
             (x_block, x) = x.split_at(rows * inputs);
             (y_block, y) = y.split_at(rows * outputs);
-            half_sse = pass::block(
+            half_sse = pass::block::<P, DEPTH>(
                 p,
                 self.cut.net,
                 rows,
@@ -527,6 +566,40 @@ mod tests {
                 j.to_bits()
             );
             assert_eq!(ws.buffers().gradients(), &g[..]);
+        }
+    }
+
+    /// Every instruction set this machine has, the in-order path (with
+    /// its two-layer form) and the blocked one, on one thread and two:
+    /// the trace's gradients, and the same J on every set.
+    #[test]
+    fn every_instruction_set_gives_the_traces_gradients() {
+        for (n, sizes) in [
+            (3, vec![2, 3, 1]),
+            (3, vec![2, 3, 4, 1]),
+            (200, vec![2, 3, 1]),
+            (200, vec![8, 16, 12, 3]),
+        ] {
+            let net = Network::random(&sizes, 7).unwrap();
+            let x = Matrix::randn(n, sizes[0], 8).map(sigmoid);
+            let y = Matrix::randn(n, sizes[sizes.len() - 1], 9).map(sigmoid);
+            let want = net.trace(&x, &y).unwrap().gradients().to_vec();
+            let scale = want.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+            let j = net.cost(&x, &y).unwrap();
+            for path in Path::available() {
+                for threads in [1, 2] {
+                    let mut ws = Workspace::with_threads(NonZeroUsize::new(threads).unwrap());
+                    ws.buffers().path = path;
+                    let (cost, g) = net.cost_and_gradients_in(&x, &y, &mut ws).unwrap();
+                    assert!((cost - j).abs() <= 1e-14 * j, "{path:?} {sizes:?}");
+                    for (a, b) in g.to_vec().iter().zip(&want) {
+                        assert!(
+                            (a - b).abs() <= 1e-13 * scale,
+                            "{path:?} {sizes:?}: {a} vs {b}"
+                        );
+                    }
+                }
+            }
         }
     }
 

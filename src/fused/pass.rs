@@ -61,10 +61,12 @@ pub(super) struct Sums<'a> {
 
 /// The whole pass over one block of `rows` rows of X and y: its terms,
 /// its share of every gradient sum (stored if not `add`, added if `add`),
-/// and `half_sse` + ½ Σ (y − ŷ)² over its rows.
+/// and `half_sse` + ½ Σ (y − ŷ)² over its rows. `DEPTH` is 2 for a
+/// network of two layers, whose steps are then written out, and 0 for any
+/// depth.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub(super) fn block<P: Products>(
+pub(super) fn block<P: Products, const DEPTH: usize>(
     p: &mut P,
     net: Net<'_>,
     rows: usize,
@@ -76,46 +78,71 @@ pub(super) fn block<P: Products>(
     half_sse: f64,
 ) -> Result<f64, Error> {
     let depth = net.layers.len();
-    for k in 0..depth {
-        forward_step(p, net, k, rows, x, terms)?;
+    debug_assert!(DEPTH == 0 || DEPTH == depth);
+    // Written out, each layer's loops are code of their own, whose
+    // branches the CPU predicts apart: at the series' sizes a call is
+    // mostly loop exits.
+    if DEPTH == 2 {
+        forward_step(p, net, 0, rows, x, terms)?;
+        forward_step(p, net, 1, rows, x, terms)?;
+    } else {
+        for k in 0..depth {
+            forward_step(p, net, k, rows, x, terms)?;
+        }
     }
     let half_sse = output_error(net, rows, y, terms, half_sse);
-    // δ(L) is held where f′(z(L)) was; each hidden δ goes to the
-    // buffer the one above it is not in.
-    let mut delta_in = None;
-    for k in (0..depth).rev() {
-        let units = net.layers[k].units();
-        let (values, deltas) = (&*terms.values, &mut terms.deltas);
-        let (delta, spare) = match delta_in {
-            None => {
-                let at = terms.offsets[2 * k + 1];
-                (&values[at..at + rows * units], &mut *deltas[0])
-            }
-            Some(d) => {
-                let [first, second] = deltas;
-                let (delta, spare) = if d == 0 {
-                    (first, second)
-                } else {
-                    (second, first)
-                };
-                (&delta[..rows * units], &mut **spare)
-            }
-        };
-        let a = if k == 0 {
-            x
-        } else {
-            let at = terms.offsets[2 * (k - 1)];
-            &values[at..at + rows * net.layers[k].inputs()]
-        };
-        weight_gradient(p, net, k, rows, a, delta, sums, add);
-        if k > 0 {
-            let at = terms.offsets[2 * (k - 1) + 1];
-            let fp = &values[at..at + rows * net.layers[k].inputs()];
-            hidden_error(p, net, k, rows, delta, fp, spare)?;
-            delta_in = Some(if delta_in == Some(0) { 1 } else { 0 });
+    if DEPTH == 2 {
+        backward_step(p, net, 1, rows, x, terms, sums, add)?;
+        backward_step(p, net, 0, rows, x, terms, sums, add)?;
+    } else {
+        for k in (0..depth).rev() {
+            backward_step(p, net, k, rows, x, terms, sums, add)?;
         }
     }
     Ok(half_sse)
+}
+
+/// For layer `k` of the slice, given δ(k+2): its weight gradient and,
+/// below the first layer, δ(k+1). δ(L) is held where f′(z(L)) was; each
+/// hidden δ goes to the buffer the one above it is not in.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn backward_step<P: Products>(
+    p: &mut P,
+    net: Net<'_>,
+    k: usize,
+    rows: usize,
+    x: &[f64],
+    terms: &mut Terms<'_>,
+    sums: &mut Sums<'_>,
+    add: bool,
+) -> Result<(), Error> {
+    let last = net.layers.len() - 1;
+    let units = net.layers[k].units();
+    let (values, [first, second]) = (&*terms.values, &mut terms.deltas);
+    // Counting down from the last layer, whose δ is in `values`, the
+    // buffers take turns: δ(k+2) for k = last − 1 is in the first.
+    let (delta, spare) = if k == last {
+        let at = terms.offsets[2 * k + 1];
+        (&values[at..at + rows * units], &mut **first)
+    } else if (last - k) % 2 == 1 {
+        (&first[..rows * units], &mut **second)
+    } else {
+        (&second[..rows * units], &mut **first)
+    };
+    let a = if k == 0 {
+        x
+    } else {
+        let at = terms.offsets[2 * (k - 1)];
+        &values[at..at + rows * net.layers[k].inputs()]
+    };
+    weight_gradient(p, net, k, rows, a, delta, sums, add);
+    if k == 0 {
+        return Ok(());
+    }
+    let at = terms.offsets[2 * (k - 1) + 1];
+    let fp = &values[at..at + rows * net.layers[k].inputs()];
+    hidden_error(p, net, k, rows, delta, fp, spare)
 }
 
 /// z(k+2) = a(k+1)·W(k+1) + b(k+1), then a(k+2) = f(z(k+2)) in place and

@@ -294,10 +294,16 @@ impl Matrix {
     }
 }
 
-/// Whether every value is finite, in a branch-free pass the compiler
-/// vectorises (a search that stops at the first bad value cannot be).
+/// Whether every value is finite: eight at a time without a branch, which
+/// the compiler vectorises (a search that stops at the first bad value
+/// cannot be), and the few left over one by one, which for the short
+/// slices of a tiny batch costs less than a vector loop's set-up.
 pub(crate) fn all_finite(xs: &[f64]) -> bool {
-    xs.iter().fold(true, |ok, v| ok & v.is_finite())
+    let (eights, rest) = xs.as_chunks::<8>();
+    eights
+        .iter()
+        .all(|e| e.iter().fold(true, |ok, v| ok & v.is_finite()))
+        && rest.iter().all(|v| v.is_finite())
 }
 
 /// Rejects user data holding NaN or ∞, naming where.

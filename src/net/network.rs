@@ -511,18 +511,24 @@ impl Network {
         y: &Matrix,
         ws: &mut Workspace,
     ) -> Result<f64, Error> {
-        self.check_xy(x, y)?;
+        self.check_shapes(x, y)?;
         let bufs = ws.buffers();
-        let half_sse = crate::fused::backpropagate(
+        let j = crate::fused::backpropagate(
             &self.layers,
             self.cost,
             x.as_slice(),
             y.as_slice(),
             x.rows(),
             bufs,
-        )?;
-        self.cost
-            .value_from_half_sse(half_sse, x.rows(), &self.layers)
+        )
+        .and_then(|half_sse| {
+            self.cost
+                .value_from_half_sse(half_sse, x.rows(), &self.layers)
+        });
+        // A NaN or ∞ in X reaches z(2), and one in y reaches ½ Σ (y − ŷ)²,
+        // so the pass always fails on one: only then are X and y searched,
+        // for an error that names the input rather than what it led to.
+        j.map_err(|e| self.check_xy(x, y).err().unwrap_or(e))
     }
 
     /// J and the gradient unrolled in the order of [`params`](Self::params),
@@ -636,6 +642,11 @@ impl Network {
     }
 
     pub(crate) fn check_x(&self, x: &Matrix) -> Result<(), Error> {
+        self.check_x_shape(x)?;
+        check_finite(x, "X")
+    }
+
+    fn check_x_shape(&self, x: &Matrix) -> Result<(), Error> {
         if x.cols() != self.input_size() {
             return Err(Error::InputColumns {
                 expected: self.input_size(),
@@ -645,11 +656,18 @@ impl Network {
         if x.rows() == 0 {
             return Err(Error::EmptyBatch);
         }
-        check_finite(x, "X")
+        Ok(())
     }
 
     pub(crate) fn check_xy(&self, x: &Matrix, y: &Matrix) -> Result<(), Error> {
-        self.check_x(x)?;
+        self.check_shapes(x, y)?;
+        check_finite(x, "X")?;
+        check_finite(y, "y")
+    }
+
+    /// The checks of [`check_xy`](Self::check_xy) but for NaN and ∞.
+    fn check_shapes(&self, x: &Matrix, y: &Matrix) -> Result<(), Error> {
+        self.check_x_shape(x)?;
         if y.rows() != x.rows() {
             return Err(Error::TargetRows {
                 expected: x.rows(),
@@ -662,7 +680,7 @@ impl Network {
                 found: y.cols(),
             });
         }
-        check_finite(y, "y")
+        Ok(())
     }
 }
 
