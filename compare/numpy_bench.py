@@ -1,5 +1,6 @@
 """The series' numpy code for the gradient, timed at the shapes of the
-crate's comparison benchmark (S0-S3), for the crate's BENCHMARKS.md.
+crate's comparison benchmark (S0-S3, and the series' equations stacked at
+D1 and D2), for the crate's BENCHMARKS.md.
 
 Run it in a virtual environment with numpy installed (never a dependency of
 the crate):
@@ -62,6 +63,32 @@ def sigmoid(z):
     return 1 / (1 + np.exp(-z))
 
 
+def sigmoid_prime(z):
+    return np.exp(-z) / ((1 + np.exp(-z)) ** 2)
+
+
+DEEP = {
+    "D1": (1024, [64, 128, 128, 128, 10]),
+    "D2": (8192, [256, 512, 512, 10]),
+}
+
+
+def deep_cost_function_prime(Ws, X, y):
+    """The series' equations stacked, as the end of Part 4 suggests: z and a
+    kept layer by layer, then delta carried back through each W."""
+    a, z = [X], []
+    for W in Ws:
+        z.append(np.dot(a[-1], W))
+        a.append(sigmoid(z[-1]))
+    delta = np.multiply(-(y - a[-1]), sigmoid_prime(z[-1]))
+    dJdW = [None] * len(Ws)
+    for l in range(len(Ws) - 1, -1, -1):
+        dJdW[l] = np.dot(a[l].T, delta)
+        if l > 0:
+            delta = np.dot(delta, Ws[l].T) * sigmoid_prime(z[l - 1])
+    return dJdW
+
+
 def time_per_call(f, budget=3.0):
     """Median seconds per call over repeated runs filling about `budget` s."""
     number = 1
@@ -95,6 +122,13 @@ def main():
         NN = Neural_Network(rng.standard_normal((i, h)), rng.standard_normal((h, o)))
         results[label] = time_per_call(lambda: NN.costFunctionPrime(X, y))
         print(f"{label} {(n, i, h, o)}: {results[label]:.4g} s", file=sys.stderr)
+    if "--scaling" not in sys.argv:
+        for label, (n, sizes) in DEEP.items():
+            X = sigmoid(rng.standard_normal((n, sizes[0])))
+            y = sigmoid(rng.standard_normal((n, sizes[-1])))
+            Ws = [rng.standard_normal((a, b)) / np.sqrt(a) for a, b in zip(sizes, sizes[1:])]
+            results[label] = time_per_call(lambda: deep_cost_function_prime(Ws, X, y))
+            print(f"{label} {(n, sizes)}: {results[label]:.4g} s", file=sys.stderr)
     print(json.dumps({"numpy": np.__version__, "median_seconds": results}))
 
 

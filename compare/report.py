@@ -1,11 +1,13 @@
 """Medians and ratios from the last `cargo bench -p compare` run, as the
 Markdown table of BENCHMARKS.md.
 
-    python3 compare/report.py [numpy-1-thread.json [numpy-default.json]]
+    python3 compare/report.py [numpy-1-thread.json [numpy-default.json
+                               [jax-1-thread.json jax-default.json]]]
 
-The JSON files are what compare/numpy_bench.py prints. Ratios are "best peer
-median / backprop median" from the same criterion run; numpy's figures come
-from its own run on the same machine.
+The JSON files are what compare/numpy_bench.py and compare/jax_bench.py
+print. Ratios are "best peer median / backprop median" from the same
+criterion run; numpy's and JAX's figures come from their own runs on the
+same machine.
 """
 
 import json
@@ -40,6 +42,7 @@ def fmt(seconds):
 
 def main():
     numpy = [json.loads(pathlib.Path(p).read_text())["median_seconds"] for p in sys.argv[1:3]]
+    jax = [json.loads(pathlib.Path(p).read_text())["median_seconds"] for p in sys.argv[3:5]]
     print("| shape (N, I, H, O) | backprop, 1 thread | backprop, default | ndarray | nalgebra "
           + "".join(f"| numpy ({k}) " for k in ["1 thread", "default"][: len(numpy)])
           + "| best Rust peer / backprop 1 thread | best Rust peer / backprop default "
@@ -57,9 +60,9 @@ def main():
         na = median_seconds(group, "nalgebra")
         best = min(nd, na)
         row = [f"{label} = {shape}", fmt(ours1), fmt(ours), fmt(nd), fmt(na)]
-        row += [fmt(n[label]) for n in numpy]
+        row += [fmt(n[label]) if label in n else "" for n in numpy]
         row += [f"{best / ours1:.2f}×", f"{best / ours:.2f}×"]
-        if numpy:
+        if numpy and label in numpy[0]:
             row.append(f"{numpy[0][label] / ours1:.1f}×")
             if len(numpy) > 1:
                 row.append(f"{numpy[1][label] / ours:.1f}×")
@@ -83,6 +86,26 @@ def main():
         limit = flops / (PEAK_GFLOPS * 1e9)
         print(f"| {label} = ({n}, {sizes}) | {fmt(ours1)} | {limit / ours1:.0%} | {fmt(ours)} "
               f"| {fmt(nd)} | {fmt(na)} | {best / ours1:.2f}× | {best / ours:.2f}× |")
+    # numpy and JAX beside backprop at the deep shapes, each in its own run.
+    others = [(f"numpy ({t})", r) for t, r in zip(["1 thread", "default"], numpy)]
+    others += [(f"JAX ({t})", r) for t, r in zip(["1 core", "default"], jax)]
+    others = [(name, r) for name, r in others if all(label in r for label in DEEP)]
+    if others:
+        print()
+        print("| shape | backprop, 1 thread | backprop, default "
+              + "".join(f"| {name} " for name, _ in others)
+              + "".join(f"| {name} / backprop {'default' if 'default' in name else '1 thread'} "
+                        for name, _ in others) + "|")
+        print("|---" * (3 + 2 * len(others)) + "|")
+        for label in DEEP:
+            try:
+                ours1 = median_seconds(f"compare_{label}", "backprop_1_thread")
+            except FileNotFoundError:
+                continue
+            ours = median_seconds(f"compare_{label}", "backprop_default")
+            row = [label, fmt(ours1), fmt(ours)] + [fmt(r[label]) for _, r in others]
+            row += [f"{r[label] / (ours if 'default' in name else ours1):.2f}×" for name, r in others]
+            print("| " + " | ".join(row) + " |")
     print()
     flops = 2 * 1024**3
     print("| 1024² product | median | GFLOP/s | fraction of one core's peak |")
