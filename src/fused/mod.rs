@@ -17,23 +17,25 @@
 //! [`plan`] states the order in which the sums are taken.
 //!
 //! - [`plan`]: threads, blocks, and the in-order path for tiny batches;
+//! - [`shard`]: a batch cut into shards, and one shard's pass block by block;
 //! - [`pass`]: the derivation, one function per equation;
 //! - [`products`]: the products, by the blocked kernels or in order;
-//! - this module: the buffers, the shards and their ordered reduction.
+//! - this module: the buffers, the threads and the ordered reduction.
 
 mod pass;
 pub(crate) mod plan;
 mod products;
+mod shard;
 
 use std::num::NonZeroUsize;
 
 use crate::cost::Cost;
 use crate::error::Error;
-use crate::gemm::{self, Isa, LINE, Path, Routine, on_lines, on_lines_ref};
+use crate::gemm::{self, LINE, Path, on_lines, on_lines_ref};
 use crate::layer::{Layer, Term, finite_or_overflow};
 use crate::matrix::all_finite;
-use pass::{Net, Sums, Terms};
-use products::{Blocked, InOrder, Products};
+use pass::Net;
+use shard::{Cut, Regions, ShardBuffers, Tiny};
 
 /// The buffers of the pass and its thread setting, reused from call to
 /// call: they grow to the largest shape they have served and never shrink.
@@ -73,30 +75,6 @@ struct Plan {
     block: usize,
     /// Whether the products are taken in order (one block, one shard).
     tiny: bool,
-}
-
-/// One shard's buffers.
-#[derive(Debug, Clone, Default)]
-struct ShardBuffers {
-    /// From a cache line on, laid out as [`Regions`] says: its block's rows
-    /// of every a(l) and f′(z(l)), two buffers for hidden errors δ, its
-    /// gradient sums unrolled as the parameters are, and the sums taken as
-    /// their transposes.
-    arena: Vec<f64>,
-    /// Packed panels for the products.
-    scratch: Vec<f64>,
-}
-
-/// Where each part of a shard's arena starts (the terms at 0), each on a
-/// cache line.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-struct Regions {
-    deltas: usize,
-    /// Length of one of the two δ buffers.
-    delta: usize,
-    sums: usize,
-    transposed: usize,
-    end: usize,
 }
 
 impl Default for Buffers {
@@ -374,262 +352,5 @@ fn finish(
     Err(Error::Overflow { what: "dJ/dW" })
 }
 
-/// A batch and how it is cut into shards.
-#[derive(Clone, Copy)]
-struct Cut<'a> {
-    net: Net<'a>,
-    n: usize,
-    shards: usize,
-    /// Rows per block: the terms hold this many.
-    block: usize,
-    x: &'a [f64],
-    y: &'a [f64],
-    term_offsets: &'a [usize],
-    regions: Regions,
-    sum_offsets: &'a [usize],
-    params: usize,
-}
-
-impl<'a> Cut<'a> {
-    /// Shard `s`, with its buffers.
-    fn shard<'b>(&'b self, s: usize, bufs: &'b mut ShardBuffers) -> Shard<'b>
-    where
-        'a: 'b,
-    {
-        let Cut { n, shards, .. } = *self;
-        let layers = self.net.layers;
-        let (inputs, outputs) = (layers[0].inputs(), layers[layers.len() - 1].units());
-        // Contiguous row ranges, the first ones a row longer when N does
-        // not divide evenly.
-        let (start, rows) = if shards == 1 {
-            (0, n)
-        } else {
-            let (size, longer) = (n / shards, n % shards);
-            (s * size + s.min(longer), size + usize::from(s < longer))
-        };
-        Shard {
-            cut: self,
-            x: &self.x[start * inputs..(start + rows) * inputs],
-            y: &self.y[start * outputs..(start + rows) * outputs],
-            bufs,
-        }
-    }
-}
-
-/// One shard's rows of X and y, and its buffers.
-struct Shard<'a> {
-    /// The batch it is cut from, and how.
-    cut: &'a Cut<'a>,
-    x: &'a [f64],
-    y: &'a [f64],
-    bufs: &'a mut ShardBuffers,
-}
-
-/// A shard's pass as a [`Routine`], so that all of it, products, activation
-/// and the loops between them, is compiled for the instruction set it runs
-/// on.
-impl Routine for Shard<'_> {
-    type Output = Result<f64, Error>;
-    #[inline(always)]
-    fn run<I: Isa>(mut self, isa: I) -> Result<f64, Error> {
-        let scratch = std::mem::take(&mut self.bufs.scratch);
-        let mut blocked = Blocked { isa, scratch };
-        let half_sse = self.pass::<_, 0>(&mut blocked);
-        self.bufs.scratch = blocked.scratch;
-        half_sse
-    }
-}
-
-/// The one shard of a tiny batch, by the in-order products: a routine of
-/// its own, so that its code is compiled apart from the blocked kernels
-/// and stays small (a call this short is sensitive to where its code
-/// lies). Two layers, the series' network, have their steps written out.
-struct Tiny<'a>(Shard<'a>);
-
-impl Routine for Tiny<'_> {
-    type Output = Result<f64, Error>;
-    #[inline(always)]
-    fn run<I: Isa>(mut self, _: I) -> Result<f64, Error> {
-        let two = self.0.cut.net.layers.len() == 2;
-        match (I::FMA, two) {
-            (true, true) => self.0.pass::<_, 2>(&mut InOrder::<true>),
-            (false, true) => self.0.pass::<_, 2>(&mut InOrder::<false>),
-            (true, false) => self.0.pass::<_, 0>(&mut InOrder::<true>),
-            (false, false) => self.0.pass::<_, 0>(&mut InOrder::<false>),
-        }
-    }
-}
-
-impl Shard<'_> {
-    /// The shard's rows through the pass a block at a time (the first block
-    /// stores its sums, the later ones add to them); returns its
-    /// ½ Σ (y − ŷ)², added in row order.
-    #[inline(always)]
-    fn pass<P: Products, const DEPTH: usize>(&mut self, p: &mut P) -> Result<f64, Error> {
-        let layers = self.cut.net.layers;
-        let (inputs, outputs) = (layers[0].inputs(), layers[layers.len() - 1].units());
-        let r = self.cut.regions;
-        let arena = on_lines(&mut self.bufs.arena);
-        let (terms, rest) = arena.split_at_mut(r.deltas);
-        let (deltas, rest) = rest.split_at_mut(r.sums - r.deltas);
-        let (sums, transposed) = rest.split_at_mut(r.transposed - r.sums);
-        let (first, second) = deltas.split_at_mut(r.delta);
-        let mut terms = Terms {
-            values: terms,
-            offsets: self.cut.term_offsets,
-            deltas: [first, second],
-        };
-        let mut sums = Sums {
-            values: &mut sums[..self.cut.params],
-            transposed,
-            offsets: self.cut.sum_offsets,
-        };
-        let mut half_sse = 0.0;
-        let (mut x, mut y) = (self.x, self.y);
-        let mut add = false;
-        while !y.is_empty() {
-            let rows = self.cut.block.min(y.len() / outputs);
-            let (x_block, y_block);
-            (x_block, x) = x.split_at(rows * inputs);
-            (y_block, y) = y.split_at(rows * outputs);
-            half_sse = pass::block::<P, DEPTH>(
-                p,
-                self.cut.net,
-                rows,
-                x_block,
-                y_block,
-                &mut terms,
-                &mut sums,
-                add,
-                half_sse,
-            )?;
-            add = true;
-        }
-        // The sums taken as transposes, into place.
-        for (layer, &at) in layers.iter().zip(self.cut.sum_offsets) {
-            let (i, o) = (layer.inputs(), layer.units());
-            if P::transposes(o) {
-                let dj_dw_t = &sums.transposed[at..at + o * i];
-                for (p, row) in sums.values[at..at + i * o].chunks_exact_mut(o).enumerate() {
-                    for (j, g) in row.iter_mut().enumerate() {
-                        *g = dj_dw_t[j * i + p];
-                    }
-                }
-            }
-        }
-        Ok(half_sse)
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::{Activation, Matrix, Network, Workspace, sigmoid};
-
-    fn deep() -> Network {
-        Network::builder(24)
-            .biased_layer(48, Activation::Tanh)
-            .layer(40, Activation::Relu)
-            .biased_layer(32, Activation::Sigmoid)
-            .layer(16, Activation::Identity)
-            .seed(11)
-            .build()
-            .unwrap()
-    }
-
-    /// A batch taken in 64-row blocks, on one thread and on three: the
-    /// trace's gradients, J with the bits of `cost` on one thread, and the
-    /// same bits on every run.
-    #[test]
-    fn blocks_of_rows_sum_to_the_whole_batch() {
-        let net = deep();
-        let row_values = 24 + 3 * (48 + 40 + 32 + 16);
-        let bytes = 64 * 8 * row_values;
-        assert_eq!(plan::block_rows(1000, net.layers(), bytes), 64);
-        for (n, threads) in [(300, 1), (64 * 5, 1), (1000, 1), (600, 3)] {
-            let x = Matrix::randn(n, 24, 8).map(sigmoid);
-            let y = Matrix::randn(n, 16, 9);
-            let mut ws = Workspace::with_threads(NonZeroUsize::new(threads).unwrap());
-            ws.buffers().block_bytes = bytes;
-            let j = net.backpropagate(&x, &y, &mut ws).unwrap();
-            let g = ws.buffers().gradients().to_vec();
-            let want = net.trace(&x, &y).unwrap().gradients().to_vec();
-            let scale = want.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
-            for (a, b) in g.iter().zip(&want) {
-                assert!((a - b).abs() <= 1e-12 * scale, "{a} vs {b}");
-            }
-            if threads == 1 {
-                assert_eq!(j.to_bits(), net.cost(&x, &y).unwrap().to_bits());
-            }
-            assert_eq!(
-                net.backpropagate(&x, &y, &mut ws).unwrap().to_bits(),
-                j.to_bits()
-            );
-            assert_eq!(ws.buffers().gradients(), &g[..]);
-        }
-    }
-
-    /// Every instruction set this machine has, the in-order path (with
-    /// its two-layer form) and the blocked one, on one thread and two:
-    /// the trace's gradients, and the same J on every set.
-    #[test]
-    fn every_instruction_set_gives_the_traces_gradients() {
-        for (n, sizes) in [
-            (3, vec![2, 3, 1]),
-            (3, vec![2, 3, 4, 1]),
-            (200, vec![2, 3, 1]),
-            (200, vec![8, 16, 12, 3]),
-        ] {
-            let net = Network::random(&sizes, 7).unwrap();
-            let x = Matrix::randn(n, sizes[0], 8).map(sigmoid);
-            let y = Matrix::randn(n, sizes[sizes.len() - 1], 9).map(sigmoid);
-            let want = net.trace(&x, &y).unwrap().gradients().to_vec();
-            let scale = want.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
-            let j = net.cost(&x, &y).unwrap();
-            for path in Path::available() {
-                for threads in [1, 2] {
-                    let mut ws = Workspace::with_threads(NonZeroUsize::new(threads).unwrap());
-                    ws.buffers().path = path;
-                    let (cost, g) = net.cost_and_gradients_in(&x, &y, &mut ws).unwrap();
-                    assert!((cost - j).abs() <= 1e-14 * j, "{path:?} {sizes:?}");
-                    for (a, b) in g.to_vec().iter().zip(&want) {
-                        assert!(
-                            (a - b).abs() <= 1e-13 * scale,
-                            "{path:?} {sizes:?}: {a} vs {b}"
-                        );
-                    }
-                }
-            }
-        }
-    }
-
-    /// The tiny path's threshold: on both sides of it, the trace's
-    /// gradients and J with the bits of `cost`.
-    #[test]
-    fn the_in_order_path_agrees_with_the_trace_on_both_sides_of_its_threshold() {
-        let mut ws = Workspace::new();
-        for (n, sizes, tiny) in [
-            (3, vec![2, 3, 1], true),
-            (1, vec![1, 1], true),
-            (2, vec![8, 16, 4, 4], true),
-            (4, vec![4, 24, 1], true),
-            (5, vec![8, 16, 2], false),
-            (40, vec![8, 16, 12, 13, 1], false),
-        ] {
-            let net = Network::random(&sizes, 3).unwrap();
-            assert_eq!(plan::tiny(n, net.layers()), tiny, "{sizes:?}");
-            let x = Matrix::randn(n, sizes[0], 4);
-            let y = Matrix::randn(n, sizes[sizes.len() - 1], 5).map(sigmoid);
-            let (j, g) = net.cost_and_gradients_in(&x, &y, &mut ws).unwrap();
-            assert_eq!(
-                j.to_bits(),
-                net.cost(&x, &y).unwrap().to_bits(),
-                "{sizes:?}"
-            );
-            let want = net.trace(&x, &y).unwrap().gradients().to_vec();
-            for (a, b) in g.to_vec().iter().zip(&want) {
-                assert!((a - b).abs() <= 1e-13 * b.abs().max(1e-3), "{a} vs {b}");
-            }
-        }
-    }
-}
+mod tests;

@@ -11,7 +11,7 @@
 //! Layers are numbered from 1 as in the series; slices are indexed from 0,
 //! so layer `k` of the slice is W(k+1).
 
-use super::Products;
+use super::products::Products;
 use crate::activation::activate;
 use crate::cost::output_errors;
 use crate::error::Error;

@@ -1,0 +1,179 @@
+//! A batch cut into shards of rows, and one shard's pass: its rows taken
+//! through the derivation a block at a time, by the blocked products or,
+//! for a tiny batch, in order.
+
+use super::pass::{self, Net, Sums, Terms};
+use super::products::{Blocked, InOrder, Products};
+use crate::error::Error;
+use crate::gemm::{Isa, Routine, on_lines};
+
+/// One shard's buffers.
+#[derive(Debug, Clone, Default)]
+pub(super) struct ShardBuffers {
+    /// From a cache line on, laid out as [`Regions`] says: its block's rows
+    /// of every a(l) and f′(z(l)), two buffers for hidden errors δ, its
+    /// gradient sums unrolled as the parameters are, and the sums taken as
+    /// their transposes.
+    pub arena: Vec<f64>,
+    /// Packed panels for the products.
+    pub scratch: Vec<f64>,
+}
+
+/// Where each part of a shard's arena starts (the terms at 0), each on a
+/// cache line.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(super) struct Regions {
+    pub deltas: usize,
+    /// Length of one of the two δ buffers.
+    pub delta: usize,
+    pub sums: usize,
+    pub transposed: usize,
+    pub end: usize,
+}
+
+/// A batch and how it is cut into shards.
+#[derive(Clone, Copy)]
+pub(super) struct Cut<'a> {
+    pub net: Net<'a>,
+    pub n: usize,
+    pub shards: usize,
+    /// Rows per block: the terms hold this many.
+    pub block: usize,
+    pub x: &'a [f64],
+    pub y: &'a [f64],
+    pub term_offsets: &'a [usize],
+    pub regions: Regions,
+    pub sum_offsets: &'a [usize],
+    pub params: usize,
+}
+
+impl<'a> Cut<'a> {
+    /// Shard `s`, with its buffers.
+    pub fn shard<'b>(&'b self, s: usize, bufs: &'b mut ShardBuffers) -> Shard<'b>
+    where
+        'a: 'b,
+    {
+        let Cut { n, shards, .. } = *self;
+        let layers = self.net.layers;
+        let (inputs, outputs) = (layers[0].inputs(), layers[layers.len() - 1].units());
+        // Contiguous row ranges, the first ones a row longer when N does
+        // not divide evenly.
+        let (start, rows) = if shards == 1 {
+            (0, n)
+        } else {
+            let (size, longer) = (n / shards, n % shards);
+            (s * size + s.min(longer), size + usize::from(s < longer))
+        };
+        Shard {
+            cut: self,
+            x: &self.x[start * inputs..(start + rows) * inputs],
+            y: &self.y[start * outputs..(start + rows) * outputs],
+            bufs,
+        }
+    }
+}
+
+/// One shard's rows of X and y, and its buffers.
+pub(super) struct Shard<'a> {
+    /// The batch it is cut from, and how.
+    cut: &'a Cut<'a>,
+    x: &'a [f64],
+    y: &'a [f64],
+    bufs: &'a mut ShardBuffers,
+}
+
+/// A shard's pass as a [`Routine`], so that all of it, products, activation
+/// and the loops between them, is compiled for the instruction set it runs
+/// on.
+impl Routine for Shard<'_> {
+    type Output = Result<f64, Error>;
+    #[inline(always)]
+    fn run<I: Isa>(mut self, isa: I) -> Result<f64, Error> {
+        let scratch = std::mem::take(&mut self.bufs.scratch);
+        let mut blocked = Blocked { isa, scratch };
+        let half_sse = self.pass::<_, 0>(&mut blocked);
+        self.bufs.scratch = blocked.scratch;
+        half_sse
+    }
+}
+
+/// The one shard of a tiny batch, by the in-order products: a routine of
+/// its own, so that its code is compiled apart from the blocked kernels
+/// and stays small (a call this short is sensitive to where its code
+/// lies). Two layers, the series' network, have their steps written out.
+pub(super) struct Tiny<'a>(pub Shard<'a>);
+
+impl Routine for Tiny<'_> {
+    type Output = Result<f64, Error>;
+    #[inline(always)]
+    fn run<I: Isa>(mut self, _: I) -> Result<f64, Error> {
+        let two = self.0.cut.net.layers.len() == 2;
+        match (I::FMA, two) {
+            (true, true) => self.0.pass::<_, 2>(&mut InOrder::<true>),
+            (false, true) => self.0.pass::<_, 2>(&mut InOrder::<false>),
+            (true, false) => self.0.pass::<_, 0>(&mut InOrder::<true>),
+            (false, false) => self.0.pass::<_, 0>(&mut InOrder::<false>),
+        }
+    }
+}
+
+impl Shard<'_> {
+    /// The shard's rows through the pass a block at a time (the first block
+    /// stores its sums, the later ones add to them); returns its
+    /// ½ Σ (y − ŷ)², added in row order.
+    #[inline(always)]
+    fn pass<P: Products, const DEPTH: usize>(&mut self, p: &mut P) -> Result<f64, Error> {
+        let layers = self.cut.net.layers;
+        let (inputs, outputs) = (layers[0].inputs(), layers[layers.len() - 1].units());
+        let r = self.cut.regions;
+        let arena = on_lines(&mut self.bufs.arena);
+        let (terms, rest) = arena.split_at_mut(r.deltas);
+        let (deltas, rest) = rest.split_at_mut(r.sums - r.deltas);
+        let (sums, transposed) = rest.split_at_mut(r.transposed - r.sums);
+        let (first, second) = deltas.split_at_mut(r.delta);
+        let mut terms = Terms {
+            values: terms,
+            offsets: self.cut.term_offsets,
+            deltas: [first, second],
+        };
+        let mut sums = Sums {
+            values: &mut sums[..self.cut.params],
+            transposed,
+            offsets: self.cut.sum_offsets,
+        };
+        let mut half_sse = 0.0;
+        let (mut x, mut y) = (self.x, self.y);
+        let mut add = false;
+        while !y.is_empty() {
+            let rows = self.cut.block.min(y.len() / outputs);
+            let (x_block, y_block);
+            (x_block, x) = x.split_at(rows * inputs);
+            (y_block, y) = y.split_at(rows * outputs);
+            half_sse = pass::block::<P, DEPTH>(
+                p,
+                self.cut.net,
+                rows,
+                x_block,
+                y_block,
+                &mut terms,
+                &mut sums,
+                add,
+                half_sse,
+            )?;
+            add = true;
+        }
+        // The sums taken as transposes, into place.
+        for (layer, &at) in layers.iter().zip(self.cut.sum_offsets) {
+            let (i, o) = (layer.inputs(), layer.units());
+            if P::transposes(o) {
+                let dj_dw_t = &sums.transposed[at..at + o * i];
+                for (p, row) in sums.values[at..at + i * o].chunks_exact_mut(o).enumerate() {
+                    for (j, g) in row.iter_mut().enumerate() {
+                        *g = dj_dw_t[j * i + p];
+                    }
+                }
+            }
+        }
+        Ok(half_sse)
+    }
+}
