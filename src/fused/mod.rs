@@ -43,8 +43,9 @@ use shard::{Cut, Regions, ShardBuffers, Tiny};
 pub(crate) struct Buffers {
     /// `None`: chosen per call from the problem's size.
     pub threads: Option<NonZeroUsize>,
-    /// The budget for one block of rows: [`plan::BLOCK_BYTES`] but in tests.
-    pub block_bytes: usize,
+    /// The budget for one block of rows: `None` for
+    /// [`plan::block_budget`]'s, which suits the network; set in tests.
+    pub block_bytes: Option<usize>,
     /// The instruction set: [`Path::best`] but in tests.
     pub path: Path,
     shards: Vec<ShardBuffers>,
@@ -60,7 +61,7 @@ pub(crate) struct Buffers {
     params: usize,
     /// The batch size and block budget last served, each layer's (inputs,
     /// units, bias), and the plan made for them.
-    fitted: (usize, usize),
+    fitted: (usize, Option<usize>),
     fitted_layers: Vec<(usize, usize, bool)>,
     plan: Plan,
     /// Whether some layer's rows of W could start on cache lines.
@@ -99,7 +100,7 @@ impl Buffers {
     pub(crate) fn new(threads: Option<NonZeroUsize>) -> Self {
         Buffers {
             threads,
-            block_bytes: plan::BLOCK_BYTES,
+            block_bytes: None,
             path: Path::best(),
             shards: Vec::new(),
             term_offsets: Vec::new(),
@@ -108,7 +109,7 @@ impl Buffers {
             lined: Vec::new(),
             copies: Vec::new(),
             params: 0,
-            fitted: (0, 0),
+            fitted: (0, None),
             fitted_layers: Vec::new(),
             plan: Plan::default(),
             may_copy: false,
@@ -146,7 +147,10 @@ impl Buffers {
             let block = if tiny {
                 n
             } else {
-                plan::block_rows(n.div_ceil(shards), layers, self.block_bytes)
+                let bytes = self
+                    .block_bytes
+                    .unwrap_or_else(|| plan::block_budget(layers));
+                plan::block_rows(n.div_ceil(shards), layers, bytes)
             };
             self.plan = Plan {
                 shards,

@@ -62,10 +62,27 @@ pub(crate) const MIN_SHARD_ROWS: usize = 16;
 
 /// A shard runs its rows through the whole pass a block at a time, sized
 /// so that one block's per-example terms (its rows of X, and of every
-/// a(l), f′(z(l)) and δ(l)) take at most about this many bytes: each term
-/// is then read back from cache rather than from memory, and the buffers
-/// stay that small however large the batch.
+/// a(l), f′(z(l)) and δ(l)) take at most about this many bytes, unless the
+/// parameters ask for more ([`block_budget`]): each term is then read back
+/// from cache rather than from memory, and the buffers stay that small
+/// however large the batch.
 pub(crate) const BLOCK_BYTES: usize = 4 << 20;
+
+/// A block's terms take at least this many times the parameters' bytes:
+/// each block reads every W twice (forward and back) and reads and writes
+/// every ∂J/∂W sum, traffic that depends on the parameters alone, so a
+/// network with many of them takes larger blocks to keep it a small share.
+const BLOCK_PARAMS: usize = 4;
+
+/// The budget for one block of a shard's rows through `layers`:
+/// [`BLOCK_BYTES`], or [`BLOCK_PARAMS`] times the parameters' bytes where
+/// that is more (256-512-512-10: 12 MiB, 448 rows).
+pub(crate) fn block_budget(layers: &[Layer]) -> usize {
+    let params = layers
+        .iter()
+        .fold(0_usize, |p, l| p.saturating_add(l.param_count()));
+    BLOCK_BYTES.max(params.saturating_mul(BLOCK_PARAMS * size_of::<f64>()))
+}
 
 /// The estimate of [`PARALLEL_WORK`] for `n` examples through `layers`.
 fn estimated_work(n: usize, layers: &[Layer]) -> usize {
@@ -119,18 +136,26 @@ pub(crate) fn tiny(n: usize, layers: &[Layer]) -> bool {
 }
 
 /// Rows per block for a shard of `rows` examples through `layers`: all of
-/// them unless a block of `bytes` is smaller and large enough that every
-/// forward product still takes the blocked kernel, whose sums along a row
-/// of z do not depend on how many rows it is given (so ŷ, and J, have the
-/// same bits either way).
+/// them unless a block of `bytes` is smaller and every block, the last
+/// and smallest too, is large enough that every forward product still
+/// takes the blocked kernel, whose sums along a row of z do not depend on
+/// how many rows it is given (so ŷ, and J, have the same bits either way).
 pub(crate) fn block_rows(rows: usize, layers: &[Layer], bytes: usize) -> usize {
     let row_values = layers
         .iter()
         .fold(layers[0].inputs(), |v, l| v.saturating_add(3 * l.units()));
-    let block = (bytes / row_values.saturating_mul(8)) / 64 * 64;
+    let most = (bytes / row_values.saturating_mul(8)) / 64 * 64;
+    if most == 0 || most >= rows {
+        return rows;
+    }
+    // As many blocks as the budget needs, all about the same size, so
+    // that the last is not a sliver that pays a whole block's traffic in
+    // the parameters; a multiple of 8 rows, the kernels' tile height.
+    let block = rows.div_ceil(rows.div_ceil(most)).next_multiple_of(8);
+    let last = rows - (rows.div_ceil(block) - 1) * block;
     let blocked_kernel =
-        |l: &Layer| block.saturating_mul(l.inputs()).saturating_mul(l.units()) > DIRECT_MAX;
-    if block < rows && layers.iter().all(blocked_kernel) {
+        |l: &Layer| last.saturating_mul(l.inputs()).saturating_mul(l.units()) > DIRECT_MAX;
+    if layers.iter().all(blocked_kernel) {
         block
     } else {
         rows
@@ -140,6 +165,54 @@ pub(crate) fn block_rows(rows: usize, layers: &[Layer], bytes: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Network;
+
+    /// Rows per block by hand: a row's terms are its inputs and three
+    /// values per unit (a, f′ and δ), 8 bytes each, and blocks come in
+    /// whole multiples of 64 rows.
+    #[test]
+    fn a_block_outweighs_the_parameters() {
+        // 64-128-10 (S2): 9 472 parameters, far below 4 MiB.
+        let s2 = Network::random(&[64, 128, 10], 0).unwrap();
+        assert_eq!(block_budget(s2.layers()), BLOCK_BYTES);
+        // 256-512-10 (S3): 136 192 parameters, 4 358 144 bytes at four
+        // times over; 4 358 144 / (8 · 1822) = 299, 256 rows as with 4 MiB.
+        let s3 = Network::random(&[256, 512, 10], 0).unwrap();
+        assert_eq!(block_budget(s3.layers()), 4_358_144);
+        assert_eq!(
+            block_rows(8192, s3.layers(), block_budget(s3.layers())),
+            256
+        );
+        assert_eq!(block_rows(8192, s3.layers(), BLOCK_BYTES), 256);
+        // 256-512-512-10 (D2): 398 336 parameters, 12 746 752 bytes at four
+        // times over; 12 746 752 / (8 · 3358) = 474, at most 448 rows, so
+        // 19 blocks of 8192 / 19 = 431.2, 432 rows (the last 416).
+        let d2 = Network::random(&[256, 512, 512, 10], 0).unwrap();
+        assert_eq!(block_budget(d2.layers()), 12_746_752);
+        assert_eq!(
+            block_rows(8192, d2.layers(), block_budget(d2.layers())),
+            432
+        );
+        // Two shards of 4096: 10 blocks of 409.6, 416 rows (the last 352).
+        assert_eq!(
+            block_rows(4096, d2.layers(), block_budget(d2.layers())),
+            416
+        );
+        // 64-128-128-128-10 (D1), 4 MiB: at most 384 rows; 1024 in 3 blocks
+        // of 344 (the last 336), not 384, 384 and 256.
+        let d1 = Network::random(&[64, 128, 128, 128, 10], 0).unwrap();
+        assert_eq!(
+            block_rows(1024, d1.layers(), block_budget(d1.layers())),
+            344
+        );
+        // 16-16-16: 112 values a row, at most 128 rows in 114 688 bytes. 200
+        // rows: 2 blocks of 104 (the last 96, 96 · 256 products > 16 Ki);
+        // 136 rows: 72 and 64, whose 64 · 256 would not take the blocked
+        // kernel, so one block.
+        let small = Network::random(&[16, 16, 16], 0).unwrap();
+        assert_eq!(block_rows(200, small.layers(), 114_688), 104);
+        assert_eq!(block_rows(136, small.layers(), 114_688), 136);
+    }
 
     #[test]
     fn backprop_threads_takes_whole_numbers_from_one() {

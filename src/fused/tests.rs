@@ -28,7 +28,7 @@ fn blocks_of_rows_sum_to_the_whole_batch() {
         let x = Matrix::randn(n, 24, 8).map(sigmoid);
         let y = Matrix::randn(n, 16, 9);
         let mut ws = Workspace::with_threads(NonZeroUsize::new(threads).unwrap());
-        ws.buffers().block_bytes = bytes;
+        ws.buffers().block_bytes = Some(bytes);
         let j = net.backpropagate(&x, &y, &mut ws).unwrap();
         let g = ws.buffers().gradients().to_vec();
         let want = net.trace(&x, &y).unwrap().gradients().to_vec();
