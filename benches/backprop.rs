@@ -7,7 +7,8 @@
 
 use std::hint::black_box;
 use std::num::NonZeroUsize;
-use std::time::Duration;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use backprop::{Activation, Matrix, Network, TwoLayerNet, Workspace, sigmoid};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -190,6 +191,66 @@ fn bench_threads(c: &mut Criterion) {
     group.finish();
 }
 
+/// What a call pays to start its second thread: a scoped spawn and join,
+/// as `Workspace` does, against waking a worker kept alive between calls
+/// (its request and its answer over channels). Each timed start follows
+/// 200 µs of work on the calling thread, as a call's own shard does, so
+/// that the kept worker has gone to sleep as it would between calls.
+fn bench_thread_start(c: &mut Criterion) {
+    let mut group = c.benchmark_group("thread_start");
+    group
+        .sample_size(20)
+        .measurement_time(Duration::from_secs(2))
+        .warm_up_time(Duration::from_millis(500));
+    let busy = || {
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_micros(200) {
+            std::hint::spin_loop();
+        }
+    };
+    let shard = vec![1.0_f64; 64];
+    group.bench_function("scoped_spawn_join", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                busy();
+                let start = Instant::now();
+                std::thread::scope(|scope| {
+                    let worker = scope.spawn(|| shard.iter().sum::<f64>());
+                    black_box(worker.join().unwrap());
+                });
+                total += start.elapsed();
+            }
+            total
+        })
+    });
+    let (ask, asked) = mpsc::channel::<Vec<f64>>();
+    let (answer, answered) = mpsc::channel::<f64>();
+    let worker = std::thread::spawn(move || {
+        for shard in asked {
+            answer.send(shard.iter().sum()).unwrap();
+        }
+    });
+    group.bench_function("wake_kept_worker", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            let mut request = shard.clone();
+            for _ in 0..iters {
+                busy();
+                let start = Instant::now();
+                ask.send(std::mem::take(&mut request)).unwrap();
+                black_box(answered.recv().unwrap());
+                total += start.elapsed();
+                request = shard.clone();
+            }
+            total
+        })
+    });
+    drop(ask);
+    worker.join().unwrap();
+    group.finish();
+}
+
 /// Saving an S2-sized network (64-128-10, 9 472 weights) as text and
 /// loading it back; throughput in bytes of the file.
 fn bench_save_load(c: &mut Criterion) {
@@ -217,6 +278,7 @@ criterion_group!(
     bench_deep,
     bench_dot,
     bench_threads,
+    bench_thread_start,
     bench_save_load
 );
 criterion_main!(benches);
