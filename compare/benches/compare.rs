@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use backprop::{Matrix, Network, TwoLayerNet, Workspace, sigmoid};
 use compare::{
-    deep_gradient_flops, deep_gradients_nalgebra, deep_gradients_ndarray, gradients_nalgebra,
-    gradients_ndarray, to_nalgebra, to_ndarray,
+    DEEP, deep_gradient_flops, deep_gradients_nalgebra, deep_gradients_ndarray, gradients_nalgebra,
+    gradients_ndarray, settle_allocator, to_nalgebra, to_ndarray,
 };
 use criterion::measurement::WallTime;
 use criterion::{
@@ -74,18 +74,6 @@ fn implementations(
     });
 }
 
-/// Puts the allocator in the state a long-running process reaches, before
-/// anything is timed. glibc maps every block above its mmap threshold
-/// (128 KiB at start) afresh, paying a page fault per 4 KiB touched, until
-/// the first such block is freed, which raises the threshold to that block's
-/// size (up to 32 MiB). The peers allocate every term on every call, so
-/// without this their times depend on which groups ran before: ndarray's S2
-/// gradient took 3.8–4.8 ms in the S2 group and 2.4 ms for the same work in
-/// the later `scaling` group.
-fn settle_allocator() {
-    drop(black_box(vec![1u8; 31 << 20]));
-}
-
 fn gradients(c: &mut Criterion) {
     settle_allocator();
     for (label, (n, i, h, o)) in SHAPES {
@@ -109,12 +97,6 @@ fn gradients(c: &mut Criterion) {
         group.finish();
     }
 }
-
-/// The deep shapes: (N, layer sizes), sigmoid layers without biases.
-const DEEP: [(&str, usize, &[usize]); 2] = [
-    ("D1", 1024, &[64, 128, 128, 128, 10]),
-    ("D2", 8192, &[256, 512, 512, 10]),
-];
 
 /// The gradient of a stack of sigmoid layers, by `Network` on one thread
 /// and with its default threads, and by ndarray and nalgebra.

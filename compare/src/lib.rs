@@ -107,6 +107,24 @@ pub fn deep_gradients_nalgebra(
     dj_dw
 }
 
+/// The deep shapes: (label, N, layer sizes), sigmoid layers without biases.
+pub const DEEP: [(&str, usize, &[usize]); 2] = [
+    ("D1", 1024, &[64, 128, 128, 128, 10]),
+    ("D2", 8192, &[256, 512, 512, 10]),
+];
+
+/// Puts the allocator in the state a long-running process reaches, before
+/// anything is timed. glibc maps every block above its mmap threshold
+/// (128 KiB at start) afresh, paying a page fault per 4 KiB touched, until
+/// the first such block is freed, which raises the threshold to that block's
+/// size (up to 32 MiB). The peers allocate every term on every call, so
+/// without this their times depend on which groups ran before: ndarray's S2
+/// gradient took 3.8–4.8 ms in the S2 group and 2.4 ms for the same work in
+/// the later `scaling` group.
+pub fn settle_allocator() {
+    drop(std::hint::black_box(vec![1u8; 31 << 20]));
+}
+
 /// Floating-point operations of one gradient computation through layers of
 /// the given sizes for `n` examples: the forward products a(l)·W(l) and the
 /// weight gradients a(l)ᵀ·δ(l+1) for every layer, and δ(l+1)·W(l)ᵀ for all
