@@ -13,7 +13,8 @@
 //! ∂J/∂W is a sum over examples ("every example gets a vote"), so a large
 //! batch is cut into contiguous shards of rows, one per thread, and each
 //! shard runs its rows through the whole pass a block of rows at a time
-//! (a few MiB of terms, so they come back from cache rather than memory);
+//! (a few MiB of terms, so they come back from cache rather than memory,
+//! or more for a network with many parameters);
 //! [`plan`] states the order in which the sums are taken.
 //!
 //! - [`plan`]: threads, blocks, and the in-order path for tiny batches;

@@ -76,7 +76,7 @@ const BLOCK_PARAMS: usize = 4;
 
 /// The budget for one block of a shard's rows through `layers`:
 /// [`BLOCK_BYTES`], or [`BLOCK_PARAMS`] times the parameters' bytes where
-/// that is more (256-512-512-10: 12 MiB, 448 rows).
+/// that is more (256-512-512-10: 12 MiB, at most 448 rows).
 pub(crate) fn block_budget(layers: &[Layer]) -> usize {
     let params = layers
         .iter()
@@ -168,8 +168,9 @@ mod tests {
     use crate::Network;
 
     /// Rows per block by hand: a row's terms are its inputs and three
-    /// values per unit (a, f′ and δ), 8 bytes each, and blocks come in
-    /// whole multiples of 64 rows.
+    /// values per unit (a, f′ and δ), 8 bytes each; the budget holds at
+    /// most a whole multiple of 64 rows, and the blocks are then evened
+    /// out in multiples of 8.
     #[test]
     fn a_block_outweighs_the_parameters() {
         // 64-128-10 (S2): 9 472 parameters, far below 4 MiB.

@@ -16,7 +16,8 @@ use crate::net::{Gradients, Network, NetworkGradients};
 ///
 /// A workspace grows to the largest shape it has seen and can serve any
 /// network and batch; for a large batch it holds a block of rows per thread
-/// (a few MiB of terms), not the whole batch. It also sets how many threads
+/// (a few MiB of terms, or four times the network's parameters where that
+/// is more), not the whole batch. It also sets how many threads
 /// share a batch: [`Workspace::new`] picks one thread for small problems
 /// and, for those estimated above [`PARALLEL_WORK`](crate::PARALLEL_WORK)
 /// multiply-adds, every available core or the count in the environment
