@@ -591,6 +591,12 @@ fn one_block<const MR: usize, const NR: usize>(
     let a_len = (MR * k).next_multiple_of(LINE);
     let (a_pad, rest) = lines(scratch, a_len + NR * k).split_at_mut(a_len);
     let b_pad = &mut rest[..NR * k];
+    // The last rows of a, fewer than MR, are packed once for every panel
+    // of b.
+    let edge = m - m % MR;
+    if edge < m {
+        pack::panels_of_a::<MR>(a, edge, 0, m - edge, k, a_pad);
+    }
     for jr in (0..n).step_by(NR) {
         let cols = NR.min(n - jr);
         let b_panel = if cols == NR && b.col_stride == 1 {
@@ -614,7 +620,6 @@ fn one_block<const MR: usize, const NR: usize>(
                     cs: a.col_stride,
                 }
             } else {
-                pack::panels_of_a::<MR>(a, ir, 0, rows, k, a_pad);
                 APanel {
                     data: a_pad,
                     rs: 1,
