@@ -29,7 +29,10 @@
 //! its panels through strides and writes its tile straight into c. It comes
 //! in three forms chosen at run time by CPU-feature detection: AVX-512 and
 //! AVX2 with FMA, written with intrinsics in [`simd`] (the crate's only
-//! `unsafe` code), and the portable generic [`portable`].
+//! `unsafe` code), and the portable generic [`portable`]. In products
+//! with panels longer than `SHORT_K` steps, the AVX-512 micro-kernels ask
+//! for the lines of b and a a few steps before they read them: a panel of
+//! b outgrows L1, and the hardware prefetchers bring it back too late.
 //!
 //! Products of at most `DIRECT_TINY` multiply-adds, and thin ones up to
 //! `DIRECT_MAX`, skip all this for plain loops ([`direct`]).
