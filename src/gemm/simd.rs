@@ -157,9 +157,9 @@ impl Isa for Avx512 {
                 scratch,
                 |a, b, steps, out| unsafe {
                     if long {
-                        tile_avx512_short::<true>(a, b, steps, out)
+                        tile_avx512_rows::<12, 2, true>(a, b, steps, out)
                     } else {
-                        tile_avx512_short::<false>(a, b, steps, out)
+                        tile_avx512_rows::<12, 2, false>(a, b, steps, out)
                     }
                 },
                 finish,
@@ -172,9 +172,9 @@ impl Isa for Avx512 {
                 scratch,
                 |a, b, steps, out| unsafe {
                     if long {
-                        tile_avx512_rows::<1, true>(a, b, steps, out)
+                        tile_avx512_rows::<8, 1, true>(a, b, steps, out)
                     } else {
-                        tile_avx512_rows::<1, false>(a, b, steps, out)
+                        tile_avx512_rows::<8, 1, false>(a, b, steps, out)
                     }
                 },
                 finish,
@@ -202,9 +202,9 @@ impl Isa for Avx512 {
                 scratch,
                 |a, b, steps, out| unsafe {
                     if long {
-                        tile_avx512_rows::<2, true>(a, b, steps, out)
+                        tile_avx512_rows::<8, 2, true>(a, b, steps, out)
                     } else {
-                        tile_avx512_rows::<2, false>(a, b, steps, out)
+                        tile_avx512_rows::<8, 2, false>(a, b, steps, out)
                     }
                 },
                 finish,
@@ -412,16 +412,17 @@ unsafe fn tile_avx512<const ROWS: usize, const VECS: usize, const PREFETCH: bool
     }
 }
 
-/// [`tile_avx512`] for a panel of at most 8 rows, with a tile of 8 rows
-/// or, for c's last rows, fewer (2, 4 or 7), so that their cost follows
-/// their number.
+/// [`tile_avx512`] for a panel of at most `MR` rows. With `MR` = 8, a tile
+/// of 8 rows or, for c's last rows, fewer (2, 4 or 7), so that their cost
+/// follows their number; with `MR` = 12, a c of 9 to 12 rows held whole in
+/// one tile.
 ///
 /// # Safety
 ///
 /// The CPU must support AVX-512F, AVX-512VL and FMA.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-unsafe fn tile_avx512_rows<const VECS: usize, const PREFETCH: bool>(
+unsafe fn tile_avx512_rows<const MR: usize, const VECS: usize, const PREFETCH: bool>(
     a: APanel<'_>,
     b: BPanel<'_>,
     steps: usize,
@@ -429,35 +430,20 @@ unsafe fn tile_avx512_rows<const VECS: usize, const PREFETCH: bool>(
 ) {
     // SAFETY: the caller's CPU has the features, as this function requires.
     unsafe {
-        match out.rows {
-            8.. => tile_avx512::<8, VECS, PREFETCH>(a, b, steps, out),
-            5.. => tile_avx512::<7, VECS, PREFETCH>(a, b, steps, out),
-            3.. => tile_avx512::<4, VECS, PREFETCH>(a, b, steps, out),
-            _ => tile_avx512::<2, VECS, PREFETCH>(a, b, steps, out),
-        }
-    }
-}
-
-/// [`tile_avx512`] for a c of 9 to 12 rows, held whole in one tile.
-///
-/// # Safety
-///
-/// The CPU must support AVX-512F, AVX-512VL and FMA.
-#[cfg(target_arch = "x86_64")]
-#[inline(always)]
-unsafe fn tile_avx512_short<const PREFETCH: bool>(
-    a: APanel<'_>,
-    b: BPanel<'_>,
-    steps: usize,
-    out: TileOut<'_>,
-) {
-    // SAFETY: the caller's CPU has the features, as this function requires.
-    unsafe {
-        match out.rows {
-            9 => tile_avx512::<9, 2, PREFETCH>(a, b, steps, out),
-            10 => tile_avx512::<10, 2, PREFETCH>(a, b, steps, out),
-            11 => tile_avx512::<11, 2, PREFETCH>(a, b, steps, out),
-            _ => tile_avx512::<12, 2, PREFETCH>(a, b, steps, out),
+        if MR == 12 {
+            match out.rows {
+                ..=9 => tile_avx512::<9, VECS, PREFETCH>(a, b, steps, out),
+                10 => tile_avx512::<10, VECS, PREFETCH>(a, b, steps, out),
+                11 => tile_avx512::<11, VECS, PREFETCH>(a, b, steps, out),
+                _ => tile_avx512::<12, VECS, PREFETCH>(a, b, steps, out),
+            }
+        } else {
+            match out.rows {
+                8.. => tile_avx512::<8, VECS, PREFETCH>(a, b, steps, out),
+                5.. => tile_avx512::<7, VECS, PREFETCH>(a, b, steps, out),
+                3.. => tile_avx512::<4, VECS, PREFETCH>(a, b, steps, out),
+                _ => tile_avx512::<2, VECS, PREFETCH>(a, b, steps, out),
+            }
         }
     }
 }
