@@ -280,8 +280,8 @@ fn assert_panels_hold(a: &APanel<'_>, b: &BPanel<'_>, steps: usize, mr: usize, n
 /// in L1 from one tile to the next, and the hardware prefetchers bring its
 /// lines back from L2 too late to keep both FMA units busy; asked for 16
 /// steps early (2 KiB of a packed panel of b), they arrive in time. On an
-/// Intel Xeon (Sapphire Rapids) this takes a 1024² product and the deep
-/// shapes 7–10 % faster; 8 and 32 steps do as well.
+/// Intel Xeon (family 6, model 207) this takes a 1024² product and the
+/// deep shapes 7–10 % faster; 8 and 32 steps do as well.
 const PREFETCH_STEPS: usize = 16;
 
 /// How many of a tile's first steps ask for the lines `PREFETCH_STEPS`
