@@ -290,7 +290,7 @@ pub(crate) fn backpropagate(
         .split_first_mut()
         .expect("at least one shard");
     let half_sse = if tiny {
-        gemm::dispatch(path, Tiny(shard_at(0, first)))?
+        gemm::dispatch(path, Tiny(cut.whole(first)))?
     } else if shards == 1 {
         gemm::dispatch(path, shard_at(0, first))?
     } else {

@@ -78,7 +78,15 @@ pub(super) fn block<P: Products, const DEPTH: usize>(
     half_sse: f64,
 ) -> Result<f64, Error> {
     let depth = net.layers.len();
-    debug_assert!(DEPTH == 0 || DEPTH == depth);
+    if DEPTH != 0 {
+        // Stated once, so that the steps below index without checks.
+        assert!(
+            depth == DEPTH
+                && net.copies.len() == DEPTH
+                && terms.offsets.len() >= 2 * DEPTH
+                && sums.offsets.len() >= DEPTH
+        );
+    }
     // Written out, each layer's loops are code of their own, whose
     // branches the CPU predicts apart: at the series' sizes a call is
     // mostly loop exits.

@@ -68,6 +68,22 @@ impl<'a> Cut<'a> {
             cut: self,
             x: &self.x[start * inputs..(start + rows) * inputs],
             y: &self.y[start * outputs..(start + rows) * outputs],
+            rows,
+            bufs,
+        }
+    }
+
+    /// The whole batch as one shard, with its buffers.
+    #[inline(always)]
+    pub fn whole<'b>(&'b self, bufs: &'b mut ShardBuffers) -> Shard<'b>
+    where
+        'a: 'b,
+    {
+        Shard {
+            cut: self,
+            x: self.x,
+            y: self.y,
+            rows: self.n,
             bufs,
         }
     }
@@ -79,6 +95,7 @@ pub(super) struct Shard<'a> {
     cut: &'a Cut<'a>,
     x: &'a [f64],
     y: &'a [f64],
+    rows: usize,
     bufs: &'a mut ShardBuffers,
 }
 
@@ -109,10 +126,10 @@ impl Routine for Tiny<'_> {
     fn run<I: Isa>(mut self, _: I) -> Result<f64, Error> {
         let two = self.0.cut.net.layers.len() == 2;
         match (I::FMA, two) {
-            (true, true) => self.0.pass::<_, 2>(&mut InOrder::<true>),
-            (false, true) => self.0.pass::<_, 2>(&mut InOrder::<false>),
-            (true, false) => self.0.pass::<_, 0>(&mut InOrder::<true>),
-            (false, false) => self.0.pass::<_, 0>(&mut InOrder::<false>),
+            (true, true) => self.0.one_block::<_, 2>(&mut InOrder::<true>),
+            (false, true) => self.0.one_block::<_, 2>(&mut InOrder::<false>),
+            (true, false) => self.0.one_block::<_, 0>(&mut InOrder::<true>),
+            (false, false) => self.0.one_block::<_, 0>(&mut InOrder::<false>),
         }
     }
 }
@@ -125,45 +142,24 @@ impl Shard<'_> {
     fn pass<P: Products, const DEPTH: usize>(&mut self, p: &mut P) -> Result<f64, Error> {
         let layers = self.cut.net.layers;
         let (inputs, outputs) = (layers[0].inputs(), layers[layers.len() - 1].units());
-        let r = self.cut.regions;
-        let arena = on_lines(&mut self.bufs.arena);
-        let (terms, rest) = arena.split_at_mut(r.deltas);
-        let (deltas, rest) = rest.split_at_mut(r.sums - r.deltas);
-        let (sums, transposed) = rest.split_at_mut(r.transposed - r.sums);
-        let (first, second) = deltas.split_at_mut(r.delta);
-        let mut terms = Terms {
-            values: terms,
-            offsets: self.cut.term_offsets,
-            deltas: [first, second],
-        };
-        let mut sums = Sums {
-            values: &mut sums[..self.cut.params],
-            transposed,
-            offsets: self.cut.sum_offsets,
-        };
+        let (mut x, mut y, cut) = (self.x, self.y, self.cut);
+        let (mut terms, mut sums) = parts(cut, &mut self.bufs.arena);
         let mut half_sse = 0.0;
-        let (mut x, mut y) = (self.x, self.y);
         let mut add = false;
-        while !y.is_empty() {
-            let rows = self.cut.block.min(y.len() / outputs);
+        let mut left = self.rows;
+        while left > 0 {
+            let rows = cut.block.min(left);
+            left -= rows;
             let (x_block, y_block);
             (x_block, x) = x.split_at(rows * inputs);
             (y_block, y) = y.split_at(rows * outputs);
             half_sse = pass::block::<P, DEPTH>(
-                p,
-                self.cut.net,
-                rows,
-                x_block,
-                y_block,
-                &mut terms,
-                &mut sums,
-                add,
-                half_sse,
+                p, cut.net, rows, x_block, y_block, &mut terms, &mut sums, add, half_sse,
             )?;
             add = true;
         }
         // The sums taken as transposes, into place.
-        for (layer, &at) in layers.iter().zip(self.cut.sum_offsets) {
+        for (layer, &at) in layers.iter().zip(cut.sum_offsets) {
             let (i, o) = (layer.inputs(), layer.units());
             if P::transposes(o) {
                 let dj_dw_t = &sums.transposed[at..at + o * i];
@@ -176,4 +172,36 @@ impl Shard<'_> {
         }
         Ok(half_sse)
     }
+
+    /// The whole shard as one block, by products that take any number of
+    /// rows: its sums stored, none transposed.
+    #[inline(always)]
+    fn one_block<P: Products, const DEPTH: usize>(&mut self, p: &mut P) -> Result<f64, Error> {
+        let (x, y, net) = (self.x, self.y, self.cut.net);
+        let (mut terms, mut sums) = parts(self.cut, &mut self.bufs.arena);
+        pass::block::<P, DEPTH>(p, net, self.rows, x, y, &mut terms, &mut sums, false, 0.0)
+    }
+}
+
+/// A shard's arena, laid out as `cut` says, as a block's terms and the
+/// shard's sums.
+#[inline(always)]
+fn parts<'b>(cut: &'b Cut<'_>, arena: &'b mut [f64]) -> (Terms<'b>, Sums<'b>) {
+    let r = cut.regions;
+    let arena = on_lines(arena);
+    let (terms, rest) = arena.split_at_mut(r.deltas);
+    let (deltas, rest) = rest.split_at_mut(r.sums - r.deltas);
+    let (sums, transposed) = rest.split_at_mut(r.transposed - r.sums);
+    let (first, second) = deltas.split_at_mut(r.delta);
+    let terms = Terms {
+        values: terms,
+        offsets: cut.term_offsets,
+        deltas: [first, second],
+    };
+    let sums = Sums {
+        values: &mut sums[..cut.params],
+        transposed,
+        offsets: cut.sum_offsets,
+    };
+    (terms, sums)
 }
