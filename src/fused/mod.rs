@@ -285,34 +285,13 @@ pub(crate) fn backpropagate(
         sum_offsets,
         params: *params,
     };
-    let shard_at = |s, bufs| cut.shard(s, bufs);
     let (first, others) = shard_buffers[..shards]
         .split_first_mut()
         .expect("at least one shard");
     let half_sse = if tiny {
         gemm::dispatch(path, Tiny(cut.whole(first)))?
-    } else if shards == 1 {
-        gemm::dispatch(path, shard_at(0, first))?
     } else {
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = others
-                .iter_mut()
-                .enumerate()
-                .map(|(s, bufs)| {
-                    let shard = shard_at(s + 1, bufs);
-                    scope.spawn(move || gemm::dispatch(path, shard))
-                })
-                .collect();
-            let mut half_sse = gemm::dispatch(path, shard_at(0, &mut *first));
-            // Joined and added in shard order, whatever order they end in.
-            for handle in handles {
-                let shard = handle
-                    .join()
-                    .unwrap_or_else(|e| std::panic::resume_unwind(e));
-                half_sse = half_sse.and_then(|sum| Ok(sum + shard?));
-            }
-            half_sse
-        })?
+        run_shards(&cut, path, first, others)?
     };
     let at = regions.sums;
     let sums = &mut on_lines(&mut first.arena)[at..at + *params];
@@ -322,6 +301,39 @@ pub(crate) fn backpropagate(
     }
     finish(layers, cost, sums, sum_offsets, n)?;
     Ok(half_sse)
+}
+
+/// Runs every shard of `cut` by the blocked products, the first on this
+/// thread and each other on a thread of its own; returns their
+/// ½ Σ (y − ŷ)², added in shard order.
+fn run_shards(
+    cut: &Cut<'_>,
+    path: Path,
+    first: &mut ShardBuffers,
+    others: &mut [ShardBuffers],
+) -> Result<f64, Error> {
+    if others.is_empty() {
+        return gemm::dispatch(path, cut.shard(0, first));
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = others
+            .iter_mut()
+            .enumerate()
+            .map(|(s, bufs)| {
+                let shard = cut.shard(s + 1, bufs);
+                scope.spawn(move || gemm::dispatch(path, shard))
+            })
+            .collect();
+        let mut half_sse = gemm::dispatch(path, cut.shard(0, first));
+        // Joined and added in shard order, whatever order they end in.
+        for handle in handles {
+            let shard = handle
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e));
+            half_sse = half_sse.and_then(|sum| Ok(sum + shard?));
+        }
+        half_sse
+    })
 }
 
 /// Turns the summed gradients into the cost's, and checks them: an

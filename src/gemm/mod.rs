@@ -9,7 +9,7 @@
 //! transpose are the same data read with the strides swapped and no
 //! transposed copy is ever made. The product c ← a·b (a m × k, b k × n,
 //! c m × n row-major) follows the layered loops of BLIS (Van Zee & van de
-//! Geijn, 2015):
+//! Geijn, 2015), in [`blocked`]:
 //!
 //! ```text
 //! for each block of NC columns of b and c
@@ -41,11 +41,14 @@
 //! [`Matrix::tr_dot`]: crate::Matrix::tr_dot
 //! [`Matrix::dot_tr`]: crate::Matrix::dot_tr
 
+mod blocked;
 mod direct;
 mod pack;
 mod portable;
 mod simd;
 
+use blocked::SHORT_K;
+pub(crate) use blocked::{APanel, BPanel, TileOut};
 pub(crate) use simd::{Isa, Path, Routine, dispatch};
 
 /// A matrix read through strides: element (i, j) is
@@ -280,25 +283,6 @@ pub(crate) struct Problem<'a> {
     pub accumulate: bool,
 }
 
-/// Rows of b (and columns of a) per packed block, and rows of a per block:
-/// an MR × KC panel of a (32 KiB at MR = 8) and a KC × NR panel of b
-/// (64 KiB) stream through L1 and L2 while MC × KC of a (256 KiB) stays in
-/// L2, sized for the 32–48 KiB L1 and 1–2 MiB L2 of current x86-64 cores.
-/// A longer KC halves how often c's tile is loaded and stored per
-/// multiply-add; a shorter MC keeps a's block in L2 beside b's panel.
-const KC: usize = 512;
-const MC: usize = 64;
-/// Columns of b per packed block.
-const NC: usize = 2048;
-/// Panels up to this many steps are read in place rather than packed.
-const SHORT_K: usize = 128;
-/// Longer panels are read in place too while the block they come from
-/// spans at most this many values (512 KiB) of rows the kernel reads along
-/// (rows of b; for a transposed a, its storage's rows): few enough pages,
-/// close enough together, to stream as well as a packed copy, which then
-/// costs more than it saves.
-const IN_PLACE_SPAN: usize = 1 << 16;
-
 /// c at most this many columns wide is narrow: the AVX-512 path gives it
 /// a tile 8 or 12 columns wide, whose cost per row is the same for every
 /// width up to its own, so such a product costs as much as one with 8 or
@@ -337,52 +321,8 @@ fn product<const MR: usize, const NR: usize, const FMA: bool>(
         direct::product::<FMA>(p, form, c);
         finish.part(0, c);
     } else {
-        blocked::<MR, NR>(p, c, scratch, tile, finish);
+        blocked::all_blocks::<MR, NR>(p, c, scratch, tile, finish);
     }
-}
-
-/// Where a micro-kernel puts its MR × NR tile: the first `cols` values of
-/// row r < `rows` of the tile go to `c[r * ldc..]`, stored, or added to
-/// what is there when `accumulate`; the rest of the tile lies outside c.
-pub(crate) struct TileOut<'a> {
-    pub c: &'a mut [f64],
-    pub ldc: usize,
-    pub rows: usize,
-    pub cols: usize,
-    pub accumulate: bool,
-}
-
-impl TileOut<'_> {
-    /// Writes the part of a tile held in memory that belongs to c.
-    #[inline(always)]
-    fn write_rows<const NR: usize>(self, tile: &[[f64; NR]]) {
-        for (r, tile_row) in tile.iter().enumerate().take(self.rows) {
-            let row = &mut self.c[r * self.ldc..r * self.ldc + self.cols];
-            if self.accumulate {
-                row.iter_mut().zip(tile_row).for_each(|(c, t)| *c += t);
-            } else {
-                row.copy_from_slice(&tile_row[..self.cols]);
-            }
-        }
-    }
-}
-
-/// The MR rows of a a micro-kernel reads: at step p, row i is
-/// `data[i * rs + p * cs]`. A packed panel has rs = 1, cs = MR; a row-major
-/// block read where it lies has rs = its row stride, cs = 1.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct APanel<'a> {
-    pub data: &'a [f64],
-    pub rs: usize,
-    pub cs: usize,
-}
-
-/// The NR columns of b a micro-kernel reads: at step p, the NR values from
-/// `data[p * rs]` on. A packed panel has rs = NR.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct BPanel<'a> {
-    pub data: &'a [f64],
-    pub rs: usize,
 }
 
 /// The portable micro-kernel, [`portable::tile`], writing as `out` says.
@@ -394,147 +334,6 @@ fn tile_portable<const MR: usize, const NR: usize, const FMA: bool>(
     out: TileOut<'_>,
 ) {
     out.write_rows(&portable::tile::<MR, NR, FMA>(a, b, steps));
-}
-
-/// The blocked product for one micro-kernel shape, `MR × NR` registers of
-/// c, computed by `tile`. The first block of k stores into `c`, the later
-/// ones add to it, so `c` needs no clearing first.
-///
-/// Packing copies a block so the micro-kernel reads it contiguously, many
-/// times over. Where a block of a would be read only once (b's block is
-/// one panel wide), or an operand's panels are short enough to stay in
-/// cache however they lie (at most `SHORT_K` steps), or its block spans at
-/// most `IN_PLACE_SPAN` values along rows of its storage that the kernel
-/// reads contiguously, the micro-kernel reads it in place instead (b only
-/// if its rows are contiguous), and only edge panels, which need zero
-/// padding, are packed. A product that is a single
-/// block goes to [`one_block`].
-#[inline(always)]
-fn blocked<const MR: usize, const NR: usize>(
-    p: Problem<'_>,
-    c: &mut [f64],
-    scratch: &mut Vec<f64>,
-    tile: impl Fn(APanel<'_>, BPanel<'_>, usize, TileOut<'_>),
-    finish: &mut impl Finish,
-) {
-    let Problem {
-        m,
-        k,
-        n,
-        a,
-        b,
-        accumulate,
-    } = p;
-    if m <= MC && k <= KC && n <= NC {
-        one_block::<MR, NR>(p, c, scratch, tile);
-        finish.part(0, c);
-        return;
-    }
-    let kc_max = KC.min(k);
-    let mc_max = MC.min(m).next_multiple_of(MR);
-    let nc_max = NC.min(n).next_multiple_of(NR);
-    let (a_len, b_len) = ((mc_max * kc_max).next_multiple_of(LINE), nc_max * kc_max);
-    let (packed_a, rest) = lines(scratch, a_len + b_len).split_at_mut(a_len);
-    let packed_b = &mut rest[..b_len];
-
-    for jc in (0..n).step_by(NC) {
-        let nc = NC.min(n - jc);
-        for pc in (0..k).step_by(KC) {
-            let kc = KC.min(k - pc);
-            let short = kc <= SHORT_K;
-            let b_in_place = b.col_stride == 1 && (short || kc * b.row_stride <= IN_PLACE_SPAN);
-            // Read in place, b still needs its last panel padded when it
-            // is narrower than NR: packed here once for every block of a.
-            let edge = nc - nc % NR;
-            if !b_in_place {
-                pack::panels_of_b::<NR>(b, pc, jc, kc, nc, packed_b);
-            } else if edge < nc {
-                pack::panels_of_b::<NR>(b, pc, jc + edge, kc, nc - edge, packed_b);
-            }
-            for ic in (0..m).step_by(MC) {
-                let mc = MC.min(m - ic);
-                // A transposed block (rows of a in columns) spanning few
-                // pages streams as well as a packed copy.
-                let a_in_place =
-                    short || nc <= NR || (a.row_stride == 1 && kc * a.col_stride <= IN_PLACE_SPAN);
-                if !a_in_place {
-                    pack::panels_of_a::<MR>(a, ic, pc, mc, kc, packed_a);
-                } else if mc % MR != 0 {
-                    // Read in place, a still needs its last panel padded
-                    // when it is shorter than MR: packed here once for
-                    // every panel of b.
-                    let edge = mc - mc % MR;
-                    pack::panels_of_a::<MR>(a, ic + edge, pc, mc - edge, kc, packed_a);
-                }
-                for jr in (0..nc).step_by(NR) {
-                    let cols = NR.min(nc - jr);
-                    let b_panel = if !b_in_place {
-                        BPanel {
-                            data: &packed_b[jr * kc..(jr + NR) * kc],
-                            rs: NR,
-                        }
-                    } else if cols == NR {
-                        BPanel {
-                            data: &b.data[pc * b.row_stride + (jc + jr) * b.col_stride..],
-                            rs: b.row_stride,
-                        }
-                    } else {
-                        BPanel {
-                            data: &packed_b[..NR * kc],
-                            rs: NR,
-                        }
-                    };
-                    for ir in (0..mc).step_by(MR) {
-                        let rows = MR.min(mc - ir);
-                        let a_panel = if !a_in_place {
-                            APanel {
-                                data: &packed_a[ir * kc..(ir + MR) * kc],
-                                rs: 1,
-                                cs: MR,
-                            }
-                        } else if rows == MR {
-                            APanel {
-                                data: &a.data[(ic + ir) * a.row_stride + pc * a.col_stride..],
-                                rs: a.row_stride,
-                                cs: a.col_stride,
-                            }
-                        } else {
-                            APanel {
-                                data: &packed_a[..MR * kc],
-                                rs: 1,
-                                cs: MR,
-                            }
-                        };
-                        let at = Corner {
-                            start: (ic + ir) * n + jc + jr,
-                            rows,
-                            cols,
-                        };
-                        write_tile::<MR, NR>(
-                            &tile,
-                            a_panel,
-                            b_panel,
-                            kc,
-                            c,
-                            n,
-                            at,
-                            accumulate || pc > 0,
-                        );
-                    }
-                }
-                if pc + kc == k {
-                    // Rows ic..ic + mc of this block of columns are final.
-                    if nc == n {
-                        finish.part(ic * n, &mut c[ic * n..(ic + mc) * n]);
-                    } else {
-                        for r in ic..ic + mc {
-                            finish.part(r * n + jc, &mut c[r * n + jc..r * n + jc + nc]);
-                        }
-                    }
-                }
-            }
-        }
-    }
 }
 
 /// f64 values per cache line (64 bytes).
@@ -572,109 +371,9 @@ pub(crate) fn lines(scratch: &mut Vec<f64>, len: usize) -> &mut [f64] {
     &mut on_lines(scratch)[..len]
 }
 
-/// A product that is a single block: nothing would be read twice from a
-/// packed copy, so every full tile reads a and b where they lie (b's rows
-/// must be contiguous) and only the edge panels, which need zero padding,
-/// are packed.
-#[inline(always)]
-fn one_block<const MR: usize, const NR: usize>(
-    p: Problem<'_>,
-    c: &mut [f64],
-    scratch: &mut Vec<f64>,
-    tile: impl Fn(APanel<'_>, BPanel<'_>, usize, TileOut<'_>),
-) {
-    let Problem {
-        m,
-        k,
-        n,
-        a,
-        b,
-        accumulate,
-    } = p;
-    let a_len = (MR * k).next_multiple_of(LINE);
-    let (a_pad, rest) = lines(scratch, a_len + NR * k).split_at_mut(a_len);
-    let b_pad = &mut rest[..NR * k];
-    // The last rows of a, fewer than MR, are packed once for every panel
-    // of b.
-    let edge = m - m % MR;
-    if edge < m {
-        pack::panels_of_a::<MR>(a, edge, 0, m - edge, k, a_pad);
-    }
-    for jr in (0..n).step_by(NR) {
-        let cols = NR.min(n - jr);
-        let b_panel = if cols == NR && b.col_stride == 1 {
-            BPanel {
-                data: &b.data[jr..],
-                rs: b.row_stride,
-            }
-        } else {
-            pack::panels_of_b::<NR>(b, 0, jr, k, cols, b_pad);
-            BPanel {
-                data: b_pad,
-                rs: NR,
-            }
-        };
-        for ir in (0..m).step_by(MR) {
-            let rows = MR.min(m - ir);
-            let a_panel = if rows == MR {
-                APanel {
-                    data: &a.data[ir * a.row_stride..],
-                    rs: a.row_stride,
-                    cs: a.col_stride,
-                }
-            } else {
-                APanel {
-                    data: a_pad,
-                    rs: 1,
-                    cs: MR,
-                }
-            };
-            let at = Corner {
-                start: ir * n + jr,
-                rows,
-                cols,
-            };
-            write_tile::<MR, NR>(&tile, a_panel, b_panel, k, c, n, at, accumulate);
-        }
-    }
-}
-
-/// Where a tile's top-left corner lies in c, and how much of the tile is
-/// inside c.
-#[derive(Debug, Clone, Copy)]
-struct Corner {
-    start: usize,
-    rows: usize,
-    cols: usize,
-}
-
-/// Runs `tile` and stores (or, when `accumulate`, adds) the part of it
-/// inside c, whose rows are `ldc` apart.
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-fn write_tile<const MR: usize, const NR: usize>(
-    tile: &impl Fn(APanel<'_>, BPanel<'_>, usize, TileOut<'_>),
-    a: APanel<'_>,
-    b: BPanel<'_>,
-    steps: usize,
-    c: &mut [f64],
-    ldc: usize,
-    at: Corner,
-    accumulate: bool,
-) {
-    let Corner { start, rows, cols } = at;
-    let out = TileOut {
-        c: &mut c[start..start + (rows - 1) * ldc + cols],
-        ldc,
-        rows,
-        cols,
-        accumulate,
-    };
-    tile(a, b, steps, out);
-}
-
 #[cfg(test)]
 mod tests {
+    use super::blocked::{KC, MC, NC};
     use super::*;
     use proptest::prelude::*;
 

@@ -1,0 +1,390 @@
+//! The blocked product: BLIS's loops around a micro-kernel (see the
+//! [module docs](super)), with the blocks sized for the caches, the panels
+//! the micro-kernel reads, and where it writes its tile.
+
+use super::{Finish, LINE, Problem, View, lines, pack};
+
+/// Rows of b (and columns of a) per packed block, and rows of a per block:
+/// an MR × KC panel of a (32 KiB at MR = 8) and a KC × NR panel of b
+/// (64 KiB) stream through L1 and L2 while MC × KC of a (256 KiB) stays in
+/// L2, sized for the 32–48 KiB L1 and 1–2 MiB L2 of current x86-64 cores.
+/// A longer KC halves how often c's tile is loaded and stored per
+/// multiply-add; a shorter MC keeps a's block in L2 beside b's panel.
+pub(super) const KC: usize = 512;
+pub(super) const MC: usize = 64;
+/// Columns of b per packed block.
+pub(super) const NC: usize = 2048;
+/// Panels up to this many steps are read in place rather than packed.
+pub(super) const SHORT_K: usize = 128;
+/// Longer panels are read in place too while the block they come from
+/// spans at most this many values (512 KiB) of rows the kernel reads along
+/// (rows of b; for a transposed a, its storage's rows): few enough pages,
+/// close enough together, to stream as well as a packed copy, which then
+/// costs more than it saves.
+const IN_PLACE_SPAN: usize = 1 << 16;
+
+/// Where a micro-kernel puts its MR × NR tile: the first `cols` values of
+/// row r < `rows` of the tile go to `c[r * ldc..]`, stored, or added to
+/// what is there when `accumulate`; the rest of the tile lies outside c.
+pub(crate) struct TileOut<'a> {
+    pub c: &'a mut [f64],
+    pub ldc: usize,
+    pub rows: usize,
+    pub cols: usize,
+    pub accumulate: bool,
+}
+
+impl TileOut<'_> {
+    /// Writes the part of a tile held in memory that belongs to c.
+    #[inline(always)]
+    pub(super) fn write_rows<const NR: usize>(self, tile: &[[f64; NR]]) {
+        for (r, tile_row) in tile.iter().enumerate().take(self.rows) {
+            let row = &mut self.c[r * self.ldc..r * self.ldc + self.cols];
+            if self.accumulate {
+                row.iter_mut().zip(tile_row).for_each(|(c, t)| *c += t);
+            } else {
+                row.copy_from_slice(&tile_row[..self.cols]);
+            }
+        }
+    }
+}
+
+/// The MR rows of a a micro-kernel reads: at step p, row i is
+/// `data[i * rs + p * cs]`. A packed panel has rs = 1, cs = MR; a row-major
+/// block read where it lies has rs = its row stride, cs = 1.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct APanel<'a> {
+    pub data: &'a [f64],
+    pub rs: usize,
+    pub cs: usize,
+}
+
+/// The NR columns of b a micro-kernel reads: at step p, the NR values from
+/// `data[p * rs]` on. A packed panel has rs = NR.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BPanel<'a> {
+    pub data: &'a [f64],
+    pub rs: usize,
+}
+
+/// The blocked product for one micro-kernel shape, `MR × NR` registers of
+/// c, computed by `tile`. The first block of k stores into `c`, the later
+/// ones add to it, so `c` needs no clearing first. A product that is a
+/// single block goes to [`one_block`].
+#[inline(always)]
+pub(super) fn all_blocks<const MR: usize, const NR: usize>(
+    p: Problem<'_>,
+    c: &mut [f64],
+    scratch: &mut Vec<f64>,
+    tile: impl Fn(APanel<'_>, BPanel<'_>, usize, TileOut<'_>),
+    finish: &mut impl Finish,
+) {
+    let Problem { m, k, n, a, b, .. } = p;
+    if m <= MC && k <= KC && n <= NC {
+        one_block::<MR, NR>(p, c, scratch, tile);
+        finish.part(0, c);
+        return;
+    }
+    let kc_max = KC.min(k);
+    let mc_max = MC.min(m).next_multiple_of(MR);
+    let nc_max = NC.min(n).next_multiple_of(NR);
+    let (a_len, b_len) = ((mc_max * kc_max).next_multiple_of(LINE), nc_max * kc_max);
+    let (packed_a, rest) = lines(scratch, a_len + b_len).split_at_mut(a_len);
+    let packed_b = &mut rest[..b_len];
+
+    for jc in (0..n).step_by(NC) {
+        let nc = NC.min(n - jc);
+        for pc in (0..k).step_by(KC) {
+            let kc = KC.min(k - pc);
+            let b_in_place = pack_block_of_b::<NR>(b, (pc, kc), (jc, nc), packed_b);
+            for ic in (0..m).step_by(MC) {
+                let mc = MC.min(m - ic);
+                let a_in_place = pack_block_of_a::<MR, NR>(a, (ic, mc), (pc, kc), nc, packed_a);
+                let block = Block {
+                    ic,
+                    pc,
+                    jc,
+                    mc,
+                    kc,
+                    nc,
+                    a_in_place,
+                    b_in_place,
+                };
+                macro_kernel::<MR, NR>(&tile, p, block, packed_a, packed_b, c);
+                if pc + kc == k {
+                    block.finish_rows(n, c, finish);
+                }
+            }
+        }
+    }
+}
+
+/// Packs b's block (rows pc..pc + kc, columns jc..jc + nc) into NR-wide
+/// panels, or, where the micro-kernel reads it in place, only its last
+/// panel when narrower than NR, padded once for every block of a. Returns
+/// whether it is read in place: its rows contiguous, and its panels
+/// short enough to stay in cache or its block spanning few pages.
+#[inline(always)]
+fn pack_block_of_b<const NR: usize>(
+    b: View<'_>,
+    (pc, kc): (usize, usize),
+    (jc, nc): (usize, usize),
+    packed_b: &mut [f64],
+) -> bool {
+    let in_place = b.col_stride == 1 && (kc <= SHORT_K || kc * b.row_stride <= IN_PLACE_SPAN);
+    let edge = nc - nc % NR;
+    if !in_place {
+        pack::panels_of_b::<NR>(b, pc, jc, kc, nc, packed_b);
+    } else if edge < nc {
+        pack::panels_of_b::<NR>(b, pc, jc + edge, kc, nc - edge, packed_b);
+    }
+    in_place
+}
+
+/// Packs a's block (rows ic..ic + mc, columns pc..pc + kc) into MR-tall
+/// panels, or, where the micro-kernel reads it in place, only its last
+/// panel when shorter than MR, padded once for every panel of b. Returns
+/// whether it is read in place: read once (b's block is one panel wide),
+/// short panels, or a transposed block (rows of a in columns) spanning few
+/// pages, which streams as well as a packed copy.
+#[inline(always)]
+fn pack_block_of_a<const MR: usize, const NR: usize>(
+    a: View<'_>,
+    (ic, mc): (usize, usize),
+    (pc, kc): (usize, usize),
+    nc: usize,
+    packed_a: &mut [f64],
+) -> bool {
+    let in_place =
+        kc <= SHORT_K || nc <= NR || (a.row_stride == 1 && kc * a.col_stride <= IN_PLACE_SPAN);
+    if !in_place {
+        pack::panels_of_a::<MR>(a, ic, pc, mc, kc, packed_a);
+    } else if mc % MR != 0 {
+        let edge = mc - mc % MR;
+        pack::panels_of_a::<MR>(a, ic + edge, pc, mc - edge, kc, packed_a);
+    }
+    in_place
+}
+
+/// One block of the product: rows ic..ic + mc of a and c, steps
+/// pc..pc + kc (columns of a, rows of b), columns jc..jc + nc of b and c,
+/// and whether the full panels of a and of b are read where they lie.
+#[derive(Debug, Clone, Copy)]
+struct Block {
+    ic: usize,
+    pc: usize,
+    jc: usize,
+    mc: usize,
+    kc: usize,
+    nc: usize,
+    a_in_place: bool,
+    b_in_place: bool,
+}
+
+/// Every tile of one block: each MR-tall panel of a against each NR-wide
+/// panel of b, added to c after the block's first block of k.
+#[inline(always)]
+fn macro_kernel<const MR: usize, const NR: usize>(
+    tile: &impl Fn(APanel<'_>, BPanel<'_>, usize, TileOut<'_>),
+    p: Problem<'_>,
+    block: Block,
+    packed_a: &[f64],
+    packed_b: &[f64],
+    c: &mut [f64],
+) {
+    let Block {
+        ic, pc, jc, mc, nc, ..
+    } = block;
+    for jr in (0..nc).step_by(NR) {
+        let cols = NR.min(nc - jr);
+        let b_panel = block.panel_of_b::<NR>(p.b, packed_b, jr, cols);
+        for ir in (0..mc).step_by(MR) {
+            let rows = MR.min(mc - ir);
+            let a_panel = block.panel_of_a::<MR>(p.a, packed_a, ir, rows);
+            let at = Corner {
+                start: (ic + ir) * p.n + jc + jr,
+                rows,
+                cols,
+            };
+            let accumulate = p.accumulate || pc > 0;
+            write_tile::<MR, NR>(tile, a_panel, b_panel, block.kc, c, p.n, at, accumulate);
+        }
+    }
+}
+
+impl Block {
+    /// Panel `jr` of b's block, `cols` wide: packed, or where it lies, or
+    /// (the last, narrower than NR) its padded copy.
+    #[inline(always)]
+    fn panel_of_b<'a, const NR: usize>(
+        &self,
+        b: View<'a>,
+        packed_b: &'a [f64],
+        jr: usize,
+        cols: usize,
+    ) -> BPanel<'a> {
+        let kc = self.kc;
+        if !self.b_in_place {
+            BPanel {
+                data: &packed_b[jr * kc..(jr + NR) * kc],
+                rs: NR,
+            }
+        } else if cols == NR {
+            BPanel {
+                data: &b.data[self.pc * b.row_stride + (self.jc + jr) * b.col_stride..],
+                rs: b.row_stride,
+            }
+        } else {
+            BPanel {
+                data: &packed_b[..NR * kc],
+                rs: NR,
+            }
+        }
+    }
+
+    /// Panel `ir` of a's block, `rows` tall: packed, or where it lies, or
+    /// (the last, shorter than MR) its padded copy.
+    #[inline(always)]
+    fn panel_of_a<'a, const MR: usize>(
+        &self,
+        a: View<'a>,
+        packed_a: &'a [f64],
+        ir: usize,
+        rows: usize,
+    ) -> APanel<'a> {
+        let kc = self.kc;
+        if !self.a_in_place {
+            APanel {
+                data: &packed_a[ir * kc..(ir + MR) * kc],
+                rs: 1,
+                cs: MR,
+            }
+        } else if rows == MR {
+            APanel {
+                data: &a.data[(self.ic + ir) * a.row_stride + self.pc * a.col_stride..],
+                rs: a.row_stride,
+                cs: a.col_stride,
+            }
+        } else {
+            APanel {
+                data: &packed_a[..MR * kc],
+                rs: 1,
+                cs: MR,
+            }
+        }
+    }
+
+    /// Rows ic..ic + mc of this block of columns are final: `finish` them.
+    #[inline(always)]
+    fn finish_rows(&self, n: usize, c: &mut [f64], finish: &mut impl Finish) {
+        let Block { ic, jc, mc, nc, .. } = *self;
+        if nc == n {
+            finish.part(ic * n, &mut c[ic * n..(ic + mc) * n]);
+        } else {
+            for r in ic..ic + mc {
+                finish.part(r * n + jc, &mut c[r * n + jc..r * n + jc + nc]);
+            }
+        }
+    }
+}
+
+/// A product that is a single block: nothing would be read twice from a
+/// packed copy, so every full tile reads a and b where they lie (b's rows
+/// must be contiguous) and only the edge panels, which need zero padding,
+/// are packed.
+#[inline(always)]
+fn one_block<const MR: usize, const NR: usize>(
+    p: Problem<'_>,
+    c: &mut [f64],
+    scratch: &mut Vec<f64>,
+    tile: impl Fn(APanel<'_>, BPanel<'_>, usize, TileOut<'_>),
+) {
+    let Problem {
+        m,
+        k,
+        n,
+        a,
+        b,
+        accumulate,
+    } = p;
+    let a_len = (MR * k).next_multiple_of(LINE);
+    let (a_pad, rest) = lines(scratch, a_len + NR * k).split_at_mut(a_len);
+    let b_pad = &mut rest[..NR * k];
+    // The last rows of a, fewer than MR, are packed once for every panel
+    // of b.
+    let edge = m - m % MR;
+    if edge < m {
+        pack::panels_of_a::<MR>(a, edge, 0, m - edge, k, a_pad);
+    }
+    for jr in (0..n).step_by(NR) {
+        let cols = NR.min(n - jr);
+        let b_panel = if cols == NR && b.col_stride == 1 {
+            BPanel {
+                data: &b.data[jr..],
+                rs: b.row_stride,
+            }
+        } else {
+            pack::panels_of_b::<NR>(b, 0, jr, k, cols, b_pad);
+            BPanel {
+                data: b_pad,
+                rs: NR,
+            }
+        };
+        for ir in (0..m).step_by(MR) {
+            let rows = MR.min(m - ir);
+            let a_panel = if rows == MR {
+                APanel {
+                    data: &a.data[ir * a.row_stride..],
+                    rs: a.row_stride,
+                    cs: a.col_stride,
+                }
+            } else {
+                APanel {
+                    data: a_pad,
+                    rs: 1,
+                    cs: MR,
+                }
+            };
+            let at = Corner {
+                start: ir * n + jr,
+                rows,
+                cols,
+            };
+            write_tile::<MR, NR>(&tile, a_panel, b_panel, k, c, n, at, accumulate);
+        }
+    }
+}
+
+/// Where a tile's top-left corner lies in c, and how much of the tile is
+/// inside c.
+#[derive(Debug, Clone, Copy)]
+struct Corner {
+    start: usize,
+    rows: usize,
+    cols: usize,
+}
+
+/// Runs `tile` and stores (or, when `accumulate`, adds) the part of it
+/// inside c, whose rows are `ldc` apart.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn write_tile<const MR: usize, const NR: usize>(
+    tile: &impl Fn(APanel<'_>, BPanel<'_>, usize, TileOut<'_>),
+    a: APanel<'_>,
+    b: BPanel<'_>,
+    steps: usize,
+    c: &mut [f64],
+    ldc: usize,
+    at: Corner,
+    accumulate: bool,
+) {
+    let Corner { start, rows, cols } = at;
+    let out = TileOut {
+        c: &mut c[start..start + (rows - 1) * ldc + cols],
+        ldc,
+        rows,
+        cols,
+        accumulate,
+    };
+    tile(a, b, steps, out);
+}
