@@ -2,6 +2,7 @@
 //! the textbook route behind their traces, their gradient checks and the
 //! [`Workspace`] they compute gradients in.
 
+mod builder;
 mod gradcheck;
 mod gradients;
 mod network;
@@ -9,9 +10,10 @@ mod trace;
 mod two_layer;
 mod workspace;
 
+pub use builder::NetworkBuilder;
 pub use gradcheck::{DEFAULT_EPSILON, GradientCheck, numerical_gradient, relative_error};
 pub use gradients::NetworkGradients;
-pub use network::{Network, NetworkBuilder};
+pub use network::Network;
 pub use trace::NetworkTrace;
 pub use two_layer::{Gradients, Trace, TwoLayerNet};
 pub use workspace::Workspace;
