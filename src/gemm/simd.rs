@@ -143,72 +143,60 @@ impl Isa for Avx512 {
         scratch: &mut Vec<f64>,
         finish: &mut impl Finish,
     ) {
-        // SAFETY (every branch): an `Avx512` value exists only after
-        // `dispatch` checked for AVX-512F, AVX-512VL and FMA.
         // Only long panels ask for their lines ahead (`prefetched_steps`);
         // short ones run kernels without that code.
         let long = p.k > SHORT_K;
         if (9..=NARROW).contains(&p.m) && p.n > NARROW {
             // A short c (the output layer's few units as rows) in one tile
             // height, so that each panel of b is read once.
-            product::<12, 16, true>(
-                p,
-                c,
-                scratch,
-                |a, b, steps, out| unsafe {
-                    if long {
-                        tile_avx512_rows::<12, 2, true>(a, b, steps, out)
-                    } else {
-                        tile_avx512_rows::<12, 2, false>(a, b, steps, out)
-                    }
-                },
-                finish,
-            )
+            product::<12, 16, true>(p, c, scratch, self.rows_tile::<12, 2>(long), finish)
         } else if p.n <= 8 {
             // c one register wide.
-            product::<8, 8, true>(
-                p,
-                c,
-                scratch,
-                |a, b, steps, out| unsafe {
-                    if long {
-                        tile_avx512_rows::<8, 1, true>(a, b, steps, out)
-                    } else {
-                        tile_avx512_rows::<8, 1, false>(a, b, steps, out)
-                    }
-                },
-                finish,
-            )
+            product::<8, 8, true>(p, c, scratch, self.rows_tile::<8, 1>(long), finish)
         } else if p.n <= NARROW {
             // A narrow c (the output layer's few units) would leave most of
             // a 16-wide tile's second register idle: 8 + 4 lanes waste less.
-            product::<8, 12, true>(
-                p,
-                c,
-                scratch,
-                |a, b, steps, out| unsafe {
-                    if long {
-                        tile_avx512_narrow::<true>(a, b, steps, out)
-                    } else {
-                        tile_avx512_narrow::<false>(a, b, steps, out)
-                    }
-                },
-                finish,
-            )
+            product::<8, 12, true>(p, c, scratch, self.narrow_tile(long), finish)
         } else {
-            product::<8, 16, true>(
-                p,
-                c,
-                scratch,
-                |a, b, steps, out| unsafe {
-                    if long {
-                        tile_avx512_rows::<8, 2, true>(a, b, steps, out)
-                    } else {
-                        tile_avx512_rows::<8, 2, false>(a, b, steps, out)
-                    }
-                },
-                finish,
-            )
+            product::<8, 16, true>(p, c, scratch, self.rows_tile::<8, 2>(long), finish)
+        }
+    }
+}
+
+impl Avx512 {
+    /// [`tile_avx512_rows`] for panels of `MR` rows and `VECS` registers of
+    /// c, asking for lines ahead when `long`.
+    #[inline(always)]
+    fn rows_tile<const MR: usize, const VECS: usize>(
+        self,
+        long: bool,
+    ) -> impl Fn(APanel<'_>, BPanel<'_>, usize, TileOut<'_>) {
+        move |a, b, steps, out| {
+            // SAFETY: `self`, an `Avx512` value, exists only after
+            // `dispatch` checked for AVX-512F, AVX-512VL and FMA.
+            unsafe {
+                if long {
+                    tile_avx512_rows::<MR, VECS, true>(a, b, steps, out)
+                } else {
+                    tile_avx512_rows::<MR, VECS, false>(a, b, steps, out)
+                }
+            }
+        }
+    }
+
+    /// [`tile_avx512_narrow`], asking for lines ahead when `long`.
+    #[inline(always)]
+    fn narrow_tile(self, long: bool) -> impl Fn(APanel<'_>, BPanel<'_>, usize, TileOut<'_>) {
+        move |a, b, steps, out| {
+            // SAFETY: `self`, an `Avx512` value, exists only after
+            // `dispatch` checked for AVX-512F, AVX-512VL and FMA.
+            unsafe {
+                if long {
+                    tile_avx512_narrow::<true>(a, b, steps, out)
+                } else {
+                    tile_avx512_narrow::<false>(a, b, steps, out)
+                }
+            }
         }
     }
 }
