@@ -47,7 +47,6 @@ mod pack;
 mod portable;
 mod simd;
 
-use blocked::SHORT_K;
 pub(crate) use blocked::{APanel, BPanel, TileOut};
 pub(crate) use simd::{Isa, Path, Routine, dispatch};
 

@@ -12,7 +12,9 @@
 
 use std::sync::OnceLock;
 
-use super::{APanel, BPanel, Finish, NARROW, Problem, SHORT_K, TileOut, product, tile_portable};
+#[cfg(target_arch = "x86_64")]
+use super::{APanel, BPanel, NARROW, TileOut, blocked::SHORT_K};
+use super::{Finish, Problem, product, tile_portable};
 
 /// An instruction set the crate's kernels can run on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,10 +92,12 @@ pub(crate) trait Isa: Copy {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Portable;
 /// AVX2 + FMA: a 6 × 8 tile, 12 of the 16 ymm registers.
+#[cfg(target_arch = "x86_64")]
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Avx2Fma(());
 /// AVX-512: an 8 × 16 tile, 16 of the 32 zmm registers (8 × 12 for c at
 /// most 12 columns wide, and up to 12 × 16 for c of 9 to 12 rows).
+#[cfg(target_arch = "x86_64")]
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Avx512(());
 
@@ -111,6 +115,7 @@ impl Isa for Portable {
     }
 }
 
+#[cfg(target_arch = "x86_64")]
 impl Isa for Avx2Fma {
     const FMA: bool = true;
     #[inline(always)]
@@ -133,6 +138,7 @@ impl Isa for Avx2Fma {
     }
 }
 
+#[cfg(target_arch = "x86_64")]
 impl Isa for Avx512 {
     const FMA: bool = true;
     #[inline(always)]
@@ -163,6 +169,7 @@ impl Isa for Avx512 {
     }
 }
 
+#[cfg(target_arch = "x86_64")]
 impl Avx512 {
     /// [`tile_avx512_rows`] for panels of `MR` rows and `VECS` registers of
     /// c, asking for lines ahead when `long`.
@@ -253,6 +260,7 @@ unsafe fn with_avx2_fma<R: Routine>(routine: R) -> R::Output {
 /// Panics unless the panels hold `steps` steps of an `mr` × `nr` tile: a's
 /// `mr` values at i·rs + p·cs and b's `nr` values from p·rs, for every
 /// p < steps. The micro-kernels' unchecked reads rely on it.
+#[cfg(target_arch = "x86_64")]
 fn assert_panels_hold(a: &APanel<'_>, b: &BPanel<'_>, steps: usize, mr: usize, nr: usize) {
     if steps > 0 {
         assert!(
@@ -270,12 +278,14 @@ fn assert_panels_hold(a: &APanel<'_>, b: &BPanel<'_>, steps: usize, mr: usize, n
 /// steps early (2 KiB of a packed panel of b), they arrive in time. On an
 /// Intel Xeon (family 6, model 207) this takes a 1024² product and the
 /// deep shapes 7–10 % faster; 8 and 32 steps do as well.
+#[cfg(target_arch = "x86_64")]
 const PREFETCH_STEPS: usize = 16;
 
 /// How many of a tile's first steps ask for the lines `PREFETCH_STEPS`
 /// ahead: none for a product whose panels are short (at most `SHORT_K`
 /// steps: they stay in L1, and the requests would only cost), and none
 /// for the last steps, whose lines ahead are past the panel.
+#[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn prefetched_steps<const PREFETCH: bool>(steps: usize) -> usize {
     if PREFETCH && steps > SHORT_K {
