@@ -6,6 +6,7 @@ use super::pass::{self, Net, Sums, Terms};
 use super::products::{Blocked, InOrder, Products};
 use crate::error::Error;
 use crate::gemm::{Isa, Routine, on_lines};
+use crate::layer::Layer;
 
 /// One shard's buffers.
 #[derive(Debug, Clone, Default)]
@@ -158,28 +159,37 @@ impl Shard<'_> {
             )?;
             add = true;
         }
-        // The sums taken as transposes, into place.
-        for (layer, &at) in layers.iter().zip(cut.sum_offsets) {
-            let (i, o) = (layer.inputs(), layer.units());
-            if P::transposes(o) {
-                let dj_dw_t = &sums.transposed[at..at + o * i];
-                for (p, row) in sums.values[at..at + i * o].chunks_exact_mut(o).enumerate() {
-                    for (j, g) in row.iter_mut().enumerate() {
-                        *g = dj_dw_t[j * i + p];
-                    }
-                }
-            }
-        }
+        untranspose::<P>(layers, &mut sums);
         Ok(half_sse)
     }
 
-    /// The whole shard as one block, by products that take any number of
-    /// rows: its sums stored, none transposed.
+    /// The whole shard as one block, for a plan whose block holds it;
+    /// returns its ½ Σ (y − ŷ)².
     #[inline(always)]
     fn one_block<P: Products, const DEPTH: usize>(&mut self, p: &mut P) -> Result<f64, Error> {
+        debug_assert!(self.rows <= self.cut.block);
         let (x, y, net) = (self.x, self.y, self.cut.net);
         let (mut terms, mut sums) = parts(self.cut, &mut self.bufs.arena);
-        pass::block::<P, DEPTH>(p, net, self.rows, x, y, &mut terms, &mut sums, false, 0.0)
+        let half_sse =
+            pass::block::<P, DEPTH>(p, net, self.rows, x, y, &mut terms, &mut sums, false, 0.0)?;
+        untranspose::<P>(net.layers, &mut sums);
+        Ok(half_sse)
+    }
+}
+
+/// The sums `P` took as transposes, into place.
+#[inline(always)]
+fn untranspose<P: Products>(layers: &[Layer], sums: &mut Sums<'_>) {
+    for (layer, &at) in layers.iter().zip(sums.offsets) {
+        let (i, o) = (layer.inputs(), layer.units());
+        if P::transposes(o) {
+            let dj_dw_t = &sums.transposed[at..at + o * i];
+            for (p, row) in sums.values[at..at + i * o].chunks_exact_mut(o).enumerate() {
+                for (j, g) in row.iter_mut().enumerate() {
+                    *g = dj_dw_t[j * i + p];
+                }
+            }
+        }
     }
 }
 
