@@ -96,6 +96,8 @@ pub(super) struct Shard<'a> {
     cut: &'a Cut<'a>,
     x: &'a [f64],
     y: &'a [f64],
+    /// How many rows `x` and `y` hold: known where the shard is cut, so
+    /// that its pass need not divide for it.
     rows: usize,
     bufs: &'a mut ShardBuffers,
 }
