@@ -77,86 +77,72 @@ pub(super) fn block<P: Products, const DEPTH: usize>(
     add: bool,
     half_sse: f64,
 ) -> Result<f64, Error> {
+    if DEPTH == 2 {
+        return two_layers(p, net, rows, x, y, terms, sums, add, half_sse);
+    }
     let depth = net.layers.len();
-    if DEPTH != 0 {
-        // Stated once, so that the steps below index without checks.
-        assert!(
-            depth == DEPTH
-                && net.copies.len() == DEPTH
-                && terms.offsets.len() >= 2 * DEPTH
-                && sums.offsets.len() >= DEPTH
-        );
+    for k in 0..depth {
+        forward_at(p, net, k, rows, x, terms)?;
     }
-    // Written out, each layer's loops are code of their own, whose
-    // branches the CPU predicts apart: at the series' sizes a call is
-    // mostly loop exits.
-    if DEPTH == 2 {
-        forward_step(p, net, 0, rows, x, terms)?;
-        forward_step(p, net, 1, rows, x, terms)?;
-    } else {
-        for k in 0..depth {
-            forward_step(p, net, k, rows, x, terms)?;
-        }
-    }
-    let half_sse = output_error(net, rows, y, terms, half_sse);
-    if DEPTH == 2 {
-        backward_step(p, net, 1, rows, x, terms, sums, add)?;
-        backward_step(p, net, 0, rows, x, terms, sums, add)?;
-    } else {
-        for k in (0..depth).rev() {
-            backward_step(p, net, k, rows, x, terms, sums, add)?;
-        }
+    let half_sse = output_error_at(net, rows, y, terms, half_sse);
+    for k in (0..depth).rev() {
+        backward_at(p, net, k, rows, x, terms, sums, add)?;
     }
     Ok(half_sse)
 }
 
-/// For layer `k` of the slice, given δ(k+2): its weight gradient and,
-/// below the first layer, δ(k+1). δ(L) is held where f′(z(L)) was; each
-/// hidden δ goes to the buffer the one above it is not in.
+/// [`block`] for the series' network, X → a(2) → ŷ, with its terms named
+/// as the video names them. Written out, each layer's loops are code of
+/// their own, whose branches the CPU predicts apart: at the series' sizes
+/// a call is mostly loop exits.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn backward_step<P: Products>(
+fn two_layers<P: Products>(
     p: &mut P,
     net: Net<'_>,
-    k: usize,
     rows: usize,
     x: &[f64],
+    y: &[f64],
     terms: &mut Terms<'_>,
     sums: &mut Sums<'_>,
     add: bool,
-) -> Result<(), Error> {
-    let last = net.layers.len() - 1;
-    let units = net.layers[k].units();
-    let (values, [first, second]) = (&*terms.values, &mut terms.deltas);
-    // Counting down from the last layer, whose δ is in `values`, the
-    // buffers take turns: δ(k+2) for k = last − 1 is in the first.
-    let (delta, spare) = if k == last {
-        let at = terms.offsets[2 * k + 1];
-        (&values[at..at + rows * units], &mut **first)
-    } else if (last - k) % 2 == 1 {
-        (&first[..rows * units], &mut **second)
-    } else {
-        (&second[..rows * units], &mut **first)
+    half_sse: f64,
+) -> Result<f64, Error> {
+    let [l1, l2] = net.layers else {
+        unreachable!("two_layers takes a network of two layers")
     };
-    let a = if k == 0 {
-        x
-    } else {
-        let at = terms.offsets[2 * (k - 1)];
-        &values[at..at + rows * net.layers[k].inputs()]
+    let (h, o) = (l1.units(), l2.units());
+    let (w1, w2) = (net.w(0), net.w(1));
+    let [a2_at, fp2_at, y_hat_at, fp3_at, ..] = *terms.offsets else {
+        unreachable!("two layers have four terms")
     };
-    weight_gradient(p, net, k, rows, a, delta, sums, add);
-    if k == 0 {
-        return Ok(());
-    }
-    let at = terms.offsets[2 * (k - 1) + 1];
-    let fp = &values[at..at + rows * net.layers[k].inputs()];
-    hidden_error(p, net, k, rows, delta, fp, spare)
+    let (a2, rest) = terms.values[a2_at..].split_at_mut(fp2_at - a2_at);
+    let (fp2, rest) = rest.split_at_mut(y_hat_at - fp2_at);
+    let (y_hat, fp3) = rest.split_at_mut(fp3_at - y_hat_at);
+    let (a2, fp2) = (&mut a2[..rows * h], &mut fp2[..rows * h]);
+    let (y_hat, fp3) = (&mut y_hat[..rows * o], &mut fp3[..rows * o]);
+    let delta2 = &mut terms.deltas[0][..rows * h];
+    let [w1_at, w2_at, ..] = *sums.offsets else {
+        unreachable!("two layers have two gradients")
+    };
+    let (dj_dw1, dj_dw2) = sums.values[w1_at..].split_at_mut(w2_at - w1_at);
+    let dj_dw2 = &mut dj_dw2[..l2.param_count()];
+    let (dj_dw1_t, dj_dw2_t) = sums.transposed[w1_at..].split_at_mut(w2_at - w1_at);
+
+    forward_step(p, l1, w1, rows, x, a2, fp2, 2)?;
+    forward_step(p, l2, w2, rows, a2, y_hat, fp3, 3)?;
+    let delta3 = fp3;
+    let half_sse = output_error(y, y_hat, delta3, half_sse);
+    weight_gradient(p, l2, rows, a2, delta3, dj_dw2, dj_dw2_t, add);
+    hidden_error(p, l2, w2, rows, delta3, fp2, delta2, 2)?;
+    weight_gradient(p, l1, rows, x, delta2, dj_dw1, dj_dw1_t, add);
+    Ok(half_sse)
 }
 
-/// z(k+2) = a(k+1)·W(k+1) + b(k+1), then a(k+2) = f(z(k+2)) in place and
-/// f′(z(k+2)) beside it, from one evaluation of f.
+/// The forward step of layer `k` of the slice: its operands found in
+/// `terms`.
 #[inline(always)]
-fn forward_step<P: Products>(
+fn forward_at<P: Products>(
     p: &mut P,
     net: Net<'_>,
     k: usize,
@@ -177,8 +163,100 @@ fn forward_step<P: Products>(
     let fp_at = terms.offsets[2 * k + 1] - at;
     let (z, rest) = here.split_at_mut(fp_at);
     let (z, fp) = (&mut z[..rows * o], &mut rest[..rows * o]);
-    p.forward((rows, i, o), a, net.w(k), z);
-    finite_or_overflow(activate_with::<P>(layer, z, fp), Term::Z, k + 2)
+    forward_step(p, layer, net.w(k), rows, a, z, fp, k + 2)
+}
+
+/// The output error of the last layer: its operands found in `terms`.
+#[inline(always)]
+fn output_error_at(
+    net: Net<'_>,
+    rows: usize,
+    y: &[f64],
+    terms: &mut Terms<'_>,
+    half_sse: f64,
+) -> f64 {
+    let k = net.layers.len() - 1;
+    let o = net.layers[k].units();
+    let (a_at, fp_at) = (terms.offsets[2 * k], terms.offsets[2 * k + 1]);
+    let (front, back) = terms.values.split_at_mut(fp_at);
+    let y_hat = &front[a_at..a_at + rows * o];
+    output_error(y, y_hat, &mut back[..rows * o], half_sse)
+}
+
+/// For layer `k` of the slice, given δ(k+2): its weight gradient and,
+/// below the first layer, δ(k+1), with their operands found in `terms`
+/// and `sums`. δ(L) is held where f′(z(L)) was; each hidden δ goes to the
+/// buffer the one above it is not in.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn backward_at<P: Products>(
+    p: &mut P,
+    net: Net<'_>,
+    k: usize,
+    rows: usize,
+    x: &[f64],
+    terms: &mut Terms<'_>,
+    sums: &mut Sums<'_>,
+    add: bool,
+) -> Result<(), Error> {
+    let layer = &net.layers[k];
+    let last = net.layers.len() - 1;
+    let units = layer.units();
+    let (values, [first, second]) = (&*terms.values, &mut terms.deltas);
+    // Counting down from the last layer, whose δ is in `values`, the
+    // buffers take turns: δ(k+2) for k = last − 1 is in the first.
+    let (delta, spare) = if k == last {
+        let at = terms.offsets[2 * k + 1];
+        (&values[at..at + rows * units], &mut **first)
+    } else if (last - k) % 2 == 1 {
+        (&first[..rows * units], &mut **second)
+    } else {
+        (&second[..rows * units], &mut **first)
+    };
+    let a = if k == 0 {
+        x
+    } else {
+        let at = terms.offsets[2 * (k - 1)];
+        &values[at..at + rows * layer.inputs()]
+    };
+    let at = sums.offsets[k];
+    let dj = &mut sums.values[at..at + layer.param_count()];
+    weight_gradient(
+        p,
+        layer,
+        rows,
+        a,
+        delta,
+        dj,
+        &mut sums.transposed[at..],
+        add,
+    );
+    if k == 0 {
+        return Ok(());
+    }
+    let at = terms.offsets[2 * (k - 1) + 1];
+    let fp = &values[at..at + rows * layer.inputs()];
+    let below = &mut spare[..rows * layer.inputs()];
+    hidden_error(p, layer, net.w(k), rows, delta, fp, below, k + 1)
+}
+
+/// z(l+1) = a(l)·W(l) + b(l), then a(l+1) = f(z(l+1)) in place of z(l+1)
+/// and f′(z(l+1)) into `fp`, from one evaluation of f. `z` is layer l+1's
+/// rows, numbered `l + 1` in errors.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn forward_step<P: Products>(
+    p: &mut P,
+    layer: &Layer,
+    w: &[f64],
+    rows: usize,
+    a: &[f64],
+    z: &mut [f64],
+    fp: &mut [f64],
+    l_plus_1: usize,
+) -> Result<(), Error> {
+    p.forward((rows, layer.inputs(), layer.units()), a, w, z);
+    finite_or_overflow(activate_with::<P>(layer, z, fp), Term::Z, l_plus_1)
 }
 
 /// f over z with f′ beside it, by the multiply-adds of `P`.
@@ -194,34 +272,27 @@ fn activate_with<P: Products>(layer: &Layer, z: &mut [f64], fp: &mut [f64]) -> b
 /// δ(L) = −(y − ŷ) ⊙ f′(z(L)), written over f′(z(L)); returns
 /// `half_sse` + ½ Σ (y − ŷ)², added in row order.
 #[inline(always)]
-fn output_error(net: Net<'_>, rows: usize, y: &[f64], terms: &mut Terms<'_>, half_sse: f64) -> f64 {
-    let k = net.layers.len() - 1;
-    let o = net.layers[k].units();
-    let (a_at, fp_at) = (terms.offsets[2 * k], terms.offsets[2 * k + 1]);
-    let (front, back) = terms.values.split_at_mut(fp_at);
-    let y_hat = &front[a_at..a_at + rows * o];
-    output_errors(half_sse, y, y_hat, &mut back[..rows * o])
+fn output_error(y: &[f64], y_hat: &[f64], fp_then_delta: &mut [f64], half_sse: f64) -> f64 {
+    output_errors(half_sse, y, y_hat, fp_then_delta)
 }
 
-/// ∂J/∂W(k+1) = a(k+1)ᵀ·δ(k+2), and ∂J/∂b(k+1) = Σ over rows of δ(k+2)
-/// where the layer has a bias: this block's share of both sums.
+/// ∂J/∂W(l) = a(l)ᵀ·δ(l+1), and ∂J/∂b(l) = Σ over rows of δ(l+1) where
+/// the layer has a bias: this block's share of both sums, into `dj` (W's
+/// then b's), or as [`Products::transposes`] says into `dj_dw_t`.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn weight_gradient<P: Products>(
     p: &mut P,
-    net: Net<'_>,
-    k: usize,
+    layer: &Layer,
     rows: usize,
     a: &[f64],
     delta: &[f64],
-    sums: &mut Sums<'_>,
+    dj: &mut [f64],
+    dj_dw_t: &mut [f64],
     add: bool,
 ) {
-    let layer = &net.layers[k];
     let (i, o) = (layer.inputs(), layer.units());
-    let at = sums.offsets[k];
-    let (dj_dw, dj_db) = sums.values[at..at + layer.param_count()].split_at_mut(i * o);
-    let dj_dw_t = &mut sums.transposed[at..];
+    let (dj_dw, dj_db) = dj.split_at_mut(i * o);
     p.weight_gradient(add, (rows, i, o), a, delta, dj_dw, dj_dw_t);
     if layer.bias.is_some() {
         if !add {
@@ -235,21 +306,20 @@ fn weight_gradient<P: Products>(
     }
 }
 
-/// δ(k+1) = δ(k+2)·W(k+1)ᵀ ⊙ f′(z(k+1)): the error carried back across
-/// W(k+1), into `below`.
+/// δ(l) = δ(l+1)·W(l)ᵀ ⊙ f′(z(l)): the error carried back across W(l),
+/// into `below`, layer l's rows, numbered `l` in errors.
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn hidden_error<P: Products>(
     p: &mut P,
-    net: Net<'_>,
-    k: usize,
+    layer: &Layer,
+    w: &[f64],
     rows: usize,
     delta: &[f64],
     fp: &[f64],
     below: &mut [f64],
+    l: usize,
 ) -> Result<(), Error> {
-    let layer = &net.layers[k];
-    let (i, o) = (layer.inputs(), layer.units());
-    let below = &mut below[..rows * i];
-    let finite = p.back((rows, i, o), delta, net.w(k), fp, below);
-    finite_or_overflow(finite, Term::Delta, k + 1)
+    let finite = p.back((rows, layer.inputs(), layer.units()), delta, w, fp, below);
+    finite_or_overflow(finite, Term::Delta, l)
 }
