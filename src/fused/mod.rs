@@ -32,11 +32,11 @@ use std::num::NonZeroUsize;
 
 use crate::cost::Cost;
 use crate::error::Error;
-use crate::gemm::{self, LINE, Path, on_lines, on_lines_ref};
+use crate::gemm::{self, LINE, Path, on_lines};
 use crate::layer::{Layer, Term, finite_or_overflow};
 use crate::matrix::all_finite;
 use pass::Net;
-use shard::{Cut, Regions, ShardBuffers, Tiny};
+use shard::{Cut, Layout, Regions, ShardBuffers, Tiny};
 
 /// The buffers of the pass and its thread setting, reused from call to
 /// call: they grow to the largest shape they have served and never shrink.
@@ -50,16 +50,10 @@ pub(crate) struct Buffers {
     /// The instruction set: [`Path::best`] but in tests.
     pub path: Path,
     shards: Vec<ShardBuffers>,
-    /// Per layer, where a(l) and f′(z(l)) start in a shard's terms.
-    term_offsets: Vec<usize>,
-    regions: Regions,
-    /// Per layer, where its gradient starts in the unrolled parameters.
-    sum_offsets: Vec<usize>,
+    layout: Layout,
     /// Weights copied onto cache lines, and per layer where its copy is.
     lined: Vec<f64>,
     copies: Vec<Option<usize>>,
-    /// Parameters of the network last served.
-    params: usize,
     /// The batch size and block budget last served, each layer's (inputs,
     /// units, bias), and the plan made for them.
     fitted: (usize, Option<usize>),
@@ -104,12 +98,9 @@ impl Buffers {
             block_bytes: None,
             path: Path::best(),
             shards: Vec::new(),
-            term_offsets: Vec::new(),
-            regions: Regions::default(),
-            sum_offsets: Vec::new(),
+            layout: Layout::default(),
             lined: Vec::new(),
             copies: Vec::new(),
-            params: 0,
             fitted: (0, None),
             fitted_layers: Vec::new(),
             plan: Plan::default(),
@@ -117,17 +108,23 @@ impl Buffers {
         }
     }
 
-    /// The gradients of the last successful [`backpropagate`], unrolled in
-    /// the order of the parameters: for each layer ∂J/∂W row by row, then
-    /// ∂J/∂b where it has a bias. Unspecified after a failed one.
-    pub(crate) fn gradients(&self) -> &[f64] {
-        match self.shards.first() {
-            Some(first) => {
-                let at = self.regions.sums;
-                &on_lines_ref(&first.arena)[at..at + self.params]
-            }
-            None => &[],
-        }
+    /// The gradients of the last successful [`backpropagate`], per layer
+    /// unrolled as its parameters are: ∂J/∂W row by row, then ∂J/∂b where
+    /// it has a bias. Unspecified after a failed one.
+    pub(crate) fn gradients(&self) -> &[Vec<f64>] {
+        self.shards.first().map_or(&[], |first| &first.sums)
+    }
+
+    /// [`gradients`](Self::gradients) as one vector, in the order of the
+    /// parameters.
+    pub(crate) fn unrolled_gradients(&self) -> Vec<f64> {
+        self.gradients().concat()
+    }
+
+    /// Layer `k`'s gradients, to be handed over whole: the caller swaps in
+    /// a vector of the same length, which the next call overwrites.
+    pub(crate) fn gradients_mut(&mut self, k: usize) -> &mut Vec<f64> {
+        &mut self.shards[0].sums[k]
     }
 
     /// The plan for a batch of `n` rows through `layers`, with every buffer
@@ -174,37 +171,38 @@ impl Buffers {
 
     /// Sizes every buffer and sets the offsets.
     fn size(&mut self, layers: &[Layer], block: usize, shards: usize) {
-        self.term_offsets.clear();
+        self.layout.term_offsets.clear();
         let mut terms = 0;
         for layer in layers {
             for _ in 0..2 {
-                self.term_offsets.push(terms);
+                self.layout.term_offsets.push(terms);
                 terms += lines_for(block * layer.units());
             }
         }
-        self.sum_offsets.clear();
+        self.layout.sum_offsets.clear();
         let mut params = 0;
         for layer in layers {
-            self.sum_offsets.push(params);
+            self.layout.sum_offsets.push(params);
             params += layer.param_count();
         }
-        self.params = params;
         let widest_hidden = layers[1..].iter().map(Layer::inputs).max().unwrap_or(0);
         let delta = lines_for(block * widest_hidden);
         if self.shards.len() < shards {
             self.shards.resize_with(shards, ShardBuffers::default);
         }
-        let sums = terms + 2 * delta;
-        let transposed = sums + lines_for(params);
-        self.regions = Regions {
+        let transposed = terms + 2 * delta;
+        self.layout.regions = Regions {
             deltas: terms,
             delta,
-            sums,
             transposed,
             end: transposed + lines_for(params),
         };
         for s in &mut self.shards[..shards] {
-            grow(&mut s.arena, self.regions.end);
+            grow(&mut s.arena, self.layout.regions.end);
+            s.sums.resize_with(layers.len(), Vec::new);
+            for (sums, layer) in s.sums.iter_mut().zip(layers) {
+                sums.resize(layer.param_count(), 0.0);
+            }
         }
     }
 
@@ -259,12 +257,9 @@ pub(crate) fn backpropagate(
     } = bufs.fit(layers, n);
     let Buffers {
         shards: shard_buffers,
-        term_offsets,
-        regions,
-        sum_offsets,
+        layout,
         lined,
         copies,
-        params,
         ..
     } = bufs;
     let net = Net {
@@ -280,10 +275,7 @@ pub(crate) fn backpropagate(
         block,
         x,
         y,
-        term_offsets,
-        regions: *regions,
-        sum_offsets,
-        params: *params,
+        layout,
     };
     let (first, others) = shard_buffers[..shards]
         .split_first_mut()
@@ -293,13 +285,12 @@ pub(crate) fn backpropagate(
     } else {
         run_shards(&cut, path, first, others)?
     };
-    let at = regions.sums;
-    let sums = &mut on_lines(&mut first.arena)[at..at + *params];
-    for other in others.iter_mut() {
-        let partial = &on_lines(&mut other.arena)[at..at + *params];
-        sums.iter_mut().zip(partial).for_each(|(g, p)| *g += p);
+    for other in others.iter() {
+        for (sums, partial) in first.sums.iter_mut().zip(&other.sums) {
+            sums.iter_mut().zip(partial).for_each(|(g, p)| *g += p);
+        }
     }
-    finish(layers, cost, sums, sum_offsets, n)?;
+    finish(layers, cost, &mut first.sums, n)?;
     Ok(half_sse)
 }
 
@@ -339,29 +330,20 @@ fn run_shards(
 /// Turns the summed gradients into the cost's, and checks them: an
 /// overflow is reported for the last layer's term first, as the
 /// derivation computes them.
-fn finish(
-    layers: &[Layer],
-    cost: Cost,
-    sums: &mut [f64],
-    offsets: &[usize],
-    n: usize,
-) -> Result<(), Error> {
+fn finish(layers: &[Layer], cost: Cost, sums: &mut [Vec<f64>], n: usize) -> Result<(), Error> {
     if let Cost::Regularised { .. } = cost {
-        for (layer, &at) in layers.iter().zip(offsets) {
-            let (dj_dw, dj_db) =
-                sums[at..at + layer.param_count()].split_at_mut(layer.weights.as_slice().len());
+        for (layer, sums) in layers.iter().zip(sums.iter_mut()) {
+            let (dj_dw, dj_db) = sums.split_at_mut(layer.weights.as_slice().len());
             cost.finish_gradient(dj_dw, &layer.weights, n);
             cost.finish_bias_gradient(dj_db, n);
         }
     }
-    // One pass over all of them; only an overflow looks for where it is.
-    if all_finite(sums) {
+    // One pass per layer; only an overflow looks for where it is.
+    if sums.iter().all(|s| all_finite(s)) {
         return Ok(());
     }
-    for (k, layer) in layers.iter().enumerate().rev() {
-        let at = offsets[k];
-        let (dj_dw, dj_db) =
-            sums[at..at + layer.param_count()].split_at(layer.weights.as_slice().len());
+    for (k, (layer, sums)) in layers.iter().zip(sums.iter()).enumerate().rev() {
+        let (dj_dw, dj_db) = sums.split_at(layer.weights.as_slice().len());
         finite_or_overflow(all_finite(dj_dw), Term::DjDw, k + 1)?;
         finite_or_overflow(all_finite(dj_db), Term::DjDb, k + 1)?;
     }

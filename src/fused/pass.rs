@@ -49,12 +49,12 @@ pub(super) struct Terms<'a> {
     pub deltas: [&'a mut [f64]; 2],
 }
 
-/// Where one shard's sums go: the gradient of layer `k` at `offsets[k]` in
-/// `values`, ∂J/∂W row by row, then ∂J/∂b where the layer has a bias; the
+/// Where one shard's sums go: the gradient of layer `k` in `layers[k]`,
+/// ∂J/∂W row by row, then ∂J/∂b where the layer has a bias; the
 /// transposed sums of [`Products::transposes`] at `offsets[k]` in
 /// `transposed`.
 pub(super) struct Sums<'a> {
-    pub values: &'a mut [f64],
+    pub layers: &'a mut [Vec<f64>],
     pub transposed: &'a mut [f64],
     pub offsets: &'a [usize],
 }
@@ -122,11 +122,12 @@ fn two_layers<P: Products>(
     let (a2, fp2) = (&mut a2[..rows * h], &mut fp2[..rows * h]);
     let (y_hat, fp3) = (&mut y_hat[..rows * o], &mut fp3[..rows * o]);
     let delta2 = &mut terms.deltas[0][..rows * h];
+    let [dj_dw1, dj_dw2, ..] = &mut *sums.layers else {
+        unreachable!("two layers have two gradients")
+    };
     let [w1_at, w2_at, ..] = *sums.offsets else {
         unreachable!("two layers have two gradients")
     };
-    let (dj_dw1, dj_dw2) = sums.values[w1_at..].split_at_mut(w2_at - w1_at);
-    let dj_dw2 = &mut dj_dw2[..l2.param_count()];
     let (dj_dw1_t, dj_dw2_t) = sums.transposed[w1_at..].split_at_mut(w2_at - w1_at);
 
     forward_step(p, l1, w1, rows, x, a2, fp2, 2)?;
@@ -219,8 +220,7 @@ fn backward_at<P: Products>(
         let at = terms.offsets[2 * (k - 1)];
         &values[at..at + rows * layer.inputs()]
     };
-    let at = sums.offsets[k];
-    let dj = &mut sums.values[at..at + layer.param_count()];
+    let (dj, at) = (&mut sums.layers[k], sums.offsets[k]);
     weight_gradient(
         p,
         layer,

@@ -12,10 +12,13 @@ use crate::layer::Layer;
 #[derive(Debug, Clone, Default)]
 pub(super) struct ShardBuffers {
     /// From a cache line on, laid out as [`Regions`] says: its block's rows
-    /// of every a(l) and f′(z(l)), two buffers for hidden errors δ, its
-    /// gradient sums unrolled as the parameters are, and the sums taken as
-    /// their transposes.
+    /// of every a(l) and f′(z(l)), two buffers for hidden errors δ, and
+    /// the gradient sums taken as their transposes.
     pub arena: Vec<f64>,
+    /// Per layer, its gradient sums unrolled as its parameters are: ∂J/∂W
+    /// row by row, then ∂J/∂b where it has a bias. A vector of its own, so
+    /// that the first shard's can be handed over rather than copied.
+    pub sums: Vec<Vec<f64>>,
     /// Packed panels for the products.
     pub scratch: Vec<f64>,
 }
@@ -27,9 +30,19 @@ pub(super) struct Regions {
     pub deltas: usize,
     /// Length of one of the two δ buffers.
     pub delta: usize,
-    pub sums: usize,
     pub transposed: usize,
     pub end: usize,
+}
+
+/// Where everything lies in a shard's buffers, for a plan's block of rows.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Layout {
+    /// Per layer, where a(l) and f′(z(l)) start in a shard's terms.
+    pub term_offsets: Vec<usize>,
+    pub regions: Regions,
+    /// Per layer, where its sums taken as transposes start in the arena's
+    /// `transposed` region (where its parameters start when unrolled).
+    pub sum_offsets: Vec<usize>,
 }
 
 /// A batch and how it is cut into shards.
@@ -42,10 +55,7 @@ pub(super) struct Cut<'a> {
     pub block: usize,
     pub x: &'a [f64],
     pub y: &'a [f64],
-    pub term_offsets: &'a [usize],
-    pub regions: Regions,
-    pub sum_offsets: &'a [usize],
-    pub params: usize,
+    pub layout: &'a Layout,
 }
 
 impl<'a> Cut<'a> {
@@ -146,7 +156,7 @@ impl Shard<'_> {
         let layers = self.cut.net.layers;
         let (inputs, outputs) = (layers[0].inputs(), layers[layers.len() - 1].units());
         let (mut x, mut y, cut) = (self.x, self.y, self.cut);
-        let (mut terms, mut sums) = parts(cut, &mut self.bufs.arena);
+        let (mut terms, mut sums) = parts(cut, self.bufs);
         let mut half_sse = 0.0;
         let mut add = false;
         let mut left = self.rows;
@@ -171,7 +181,7 @@ impl Shard<'_> {
     fn one_block<P: Products, const DEPTH: usize>(&mut self, p: &mut P) -> Result<f64, Error> {
         debug_assert!(self.rows <= self.cut.block);
         let (x, y, net) = (self.x, self.y, self.cut.net);
-        let (mut terms, mut sums) = parts(self.cut, &mut self.bufs.arena);
+        let (mut terms, mut sums) = parts(self.cut, self.bufs);
         let half_sse =
             pass::block::<P, DEPTH>(p, net, self.rows, x, y, &mut terms, &mut sums, false, 0.0)?;
         untranspose::<P>(net.layers, &mut sums);
@@ -182,11 +192,11 @@ impl Shard<'_> {
 /// The sums `P` took as transposes, into place.
 #[inline(always)]
 fn untranspose<P: Products>(layers: &[Layer], sums: &mut Sums<'_>) {
-    for (layer, &at) in layers.iter().zip(sums.offsets) {
+    for ((layer, &at), dj) in layers.iter().zip(sums.offsets).zip(sums.layers.iter_mut()) {
         let (i, o) = (layer.inputs(), layer.units());
         if P::transposes(o) {
             let dj_dw_t = &sums.transposed[at..at + o * i];
-            for (p, row) in sums.values[at..at + i * o].chunks_exact_mut(o).enumerate() {
+            for (p, row) in dj[..i * o].chunks_exact_mut(o).enumerate() {
                 for (j, g) in row.iter_mut().enumerate() {
                     *g = dj_dw_t[j * i + p];
                 }
@@ -195,25 +205,24 @@ fn untranspose<P: Products>(layers: &[Layer], sums: &mut Sums<'_>) {
     }
 }
 
-/// A shard's arena, laid out as `cut` says, as a block's terms and the
+/// A shard's buffers, laid out as `cut` says, as a block's terms and the
 /// shard's sums.
 #[inline(always)]
-fn parts<'b>(cut: &'b Cut<'_>, arena: &'b mut [f64]) -> (Terms<'b>, Sums<'b>) {
-    let r = cut.regions;
-    let arena = on_lines(arena);
+fn parts<'b>(cut: &'b Cut<'_>, bufs: &'b mut ShardBuffers) -> (Terms<'b>, Sums<'b>) {
+    let r = cut.layout.regions;
+    let arena = on_lines(&mut bufs.arena);
     let (terms, rest) = arena.split_at_mut(r.deltas);
-    let (deltas, rest) = rest.split_at_mut(r.sums - r.deltas);
-    let (sums, transposed) = rest.split_at_mut(r.transposed - r.sums);
+    let (deltas, transposed) = rest.split_at_mut(r.transposed - r.deltas);
     let (first, second) = deltas.split_at_mut(r.delta);
     let terms = Terms {
         values: terms,
-        offsets: cut.term_offsets,
+        offsets: &cut.layout.term_offsets,
         deltas: [first, second],
     };
     let sums = Sums {
-        values: &mut sums[..cut.params],
+        layers: &mut bufs.sums,
         transposed,
-        offsets: cut.sum_offsets,
+        offsets: &cut.layout.sum_offsets,
     };
     (terms, sums)
 }

@@ -348,12 +348,6 @@ pub(crate) fn on_lines(buf: &mut [f64]) -> &mut [f64] {
     &mut buf[start..start + len]
 }
 
-/// [`on_lines`] for reading.
-pub(crate) fn on_lines_ref(buf: &[f64]) -> &[f64] {
-    let (start, len) = lined_part(buf);
-    &buf[start..start + len]
-}
-
 /// Where [`on_lines`]'s part of `buf` starts, and its length.
 fn lined_part(buf: &[f64]) -> (usize, usize) {
     let spare = buf.len().min(LINE - 1);

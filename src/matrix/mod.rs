@@ -252,6 +252,13 @@ impl Matrix {
         self.data
     }
 
+    /// Exchanges the elements with `values`, which must hold as many: a
+    /// result handed over without a copy.
+    pub(crate) fn swap_values(&mut self, values: &mut Vec<f64>) {
+        assert_eq!(self.data.len(), values.len(), "swap_values: lengths differ");
+        std::mem::swap(&mut self.data, values);
+    }
+
     /// The sum of all elements.
     ///
     /// # Examples

@@ -498,7 +498,7 @@ impl Network {
         workspace: &mut Workspace,
     ) -> Result<(f64, Vec<f64>), Error> {
         let j = self.backpropagate(x, y, workspace)?;
-        Ok((j, workspace.buffers().gradients().to_vec()))
+        Ok((j, workspace.buffers().unrolled_gradients()))
     }
 
     /// Whether every output unit is saturated on every example of `x`

@@ -203,44 +203,37 @@ impl Workspace {
     }
 
     /// The pass's gradients, just computed for `layers`, as a two-layer
-    /// network's.
+    /// network's: handed over, not copied (the pass's own vectors take
+    /// the previous gradients' place, to be overwritten by the next call).
     pub(crate) fn store_two_layer(&mut self, layers: &[Layer]) -> &Gradients {
-        let flat = self.buffers.gradients();
         let g = &mut self.two_layer;
         let (w1, w2) = (&layers[0].weights, &layers[1].weights);
         if (g.dj_dw1.shape(), g.dj_dw2.shape()) != (w1.shape(), w2.shape()) {
             g.dj_dw1 = Matrix::zeros(w1.rows(), w1.cols());
             g.dj_dw2 = Matrix::zeros(w2.rows(), w2.cols());
         }
-        let (p1, p2) = flat.split_at(g.dj_dw1.as_slice().len());
-        g.dj_dw1.as_mut_slice().copy_from_slice(p1);
-        g.dj_dw2.as_mut_slice().copy_from_slice(p2);
+        g.dj_dw1.swap_values(self.buffers.gradients_mut(0));
+        g.dj_dw2.swap_values(self.buffers.gradients_mut(1));
         g
     }
 
     /// The pass's gradients, just computed for `layers`.
     pub(crate) fn store_network(&mut self, layers: &[Layer]) -> &NetworkGradients {
-        let mut flat = self.buffers.gradients();
+        let sums = self.buffers.gradients();
         let g = &mut self.network;
         g.dj_dw.resize_with(layers.len(), || Matrix::zeros(0, 0));
         g.dj_db.resize(layers.len(), None);
-        for ((layer, dj_dw), dj_db) in layers.iter().zip(&mut g.dj_dw).zip(&mut g.dj_db) {
-            let (w, rest) = flat.split_at(layer.weights.as_slice().len());
+        let parts = layers.iter().zip(sums).zip(&mut g.dj_dw).zip(&mut g.dj_db);
+        for (((layer, sums), dj_dw), dj_db) in parts {
+            let (w, b) = sums.split_at(layer.weights.as_slice().len());
             copy_into(dj_dw, layer.weights.shape(), w);
             match &layer.bias {
-                Some(b) => {
-                    let (b_part, rest) = rest.split_at(b.cols());
-                    copy_into(
-                        dj_db.get_or_insert_with(|| Matrix::zeros(0, 0)),
-                        b.shape(),
-                        b_part,
-                    );
-                    flat = rest;
-                }
-                None => {
-                    *dj_db = None;
-                    flat = rest;
-                }
+                Some(bias) => copy_into(
+                    dj_db.get_or_insert_with(|| Matrix::zeros(0, 0)),
+                    bias.shape(),
+                    b,
+                ),
+                None => *dj_db = None,
             }
         }
         g
