@@ -451,7 +451,7 @@ impl Network {
         Ok((j, ws.store_network(&self.layers)))
     }
 
-    /// J by the fused pass, which leaves the unrolled gradients in `ws`'s
+    /// J by the fused pass, which leaves each layer's gradients in `ws`'s
     /// buffers.
     pub(crate) fn backpropagate(
         &self,
