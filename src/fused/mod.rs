@@ -190,12 +190,12 @@ impl Buffers {
         if self.shards.len() < shards {
             self.shards.resize_with(shards, ShardBuffers::default);
         }
-        let transposed = terms + 2 * delta;
+        let staged = terms + 2 * delta;
         self.layout.regions = Regions {
             deltas: terms,
             delta,
-            transposed,
-            end: transposed + lines_for(params),
+            staged,
+            end: staged + lines_for(params),
         };
         for s in &mut self.shards[..shards] {
             grow(&mut s.arena, self.layout.regions.end);

@@ -50,12 +50,11 @@ pub(super) struct Terms<'a> {
 }
 
 /// Where one shard's sums go: the gradient of layer `k` in `layers[k]`,
-/// ∂J/∂W row by row, then ∂J/∂b where the layer has a bias; the
-/// transposed sums of [`Products::transposes`] at `offsets[k]` in
-/// `transposed`.
+/// ∂J/∂W row by row, then ∂J/∂b where the layer has a bias; ∂J/∂W as
+/// [`Products::STAGES`] sums it at `offsets[k]` in `staged`.
 pub(super) struct Sums<'a> {
     pub layers: &'a mut [Vec<f64>],
-    pub transposed: &'a mut [f64],
+    pub staged: &'a mut [f64],
     pub offsets: &'a [usize],
 }
 
@@ -128,15 +127,15 @@ fn two_layers<P: Products>(
     let [w1_at, w2_at, ..] = *sums.offsets else {
         unreachable!("two layers have two gradients")
     };
-    let (dj_dw1_t, dj_dw2_t) = sums.transposed[w1_at..].split_at_mut(w2_at - w1_at);
+    let (staged1, staged2) = sums.staged[w1_at..].split_at_mut(w2_at - w1_at);
 
     forward_step(p, l1, w1, rows, x, a2, fp2, 2)?;
     forward_step(p, l2, w2, rows, a2, y_hat, fp3, 3)?;
     let delta3 = fp3;
     let half_sse = output_error(y, y_hat, delta3, half_sse);
-    weight_gradient(p, l2, rows, a2, delta3, dj_dw2, dj_dw2_t, add);
+    weight_gradient(p, l2, rows, a2, delta3, dj_dw2, staged2, add);
     hidden_error(p, l2, w2, rows, delta3, fp2, delta2, 2)?;
-    weight_gradient(p, l1, rows, x, delta2, dj_dw1, dj_dw1_t, add);
+    weight_gradient(p, l1, rows, x, delta2, dj_dw1, staged1, add);
     Ok(half_sse)
 }
 
@@ -221,16 +220,7 @@ fn backward_at<P: Products>(
         &values[at..at + rows * layer.inputs()]
     };
     let (dj, at) = (&mut sums.layers[k], sums.offsets[k]);
-    weight_gradient(
-        p,
-        layer,
-        rows,
-        a,
-        delta,
-        dj,
-        &mut sums.transposed[at..],
-        add,
-    );
+    weight_gradient(p, layer, rows, a, delta, dj, &mut sums.staged[at..], add);
     if k == 0 {
         return Ok(());
     }
@@ -278,7 +268,7 @@ fn output_error(y: &[f64], y_hat: &[f64], fp_then_delta: &mut [f64], half_sse: f
 
 /// ∂J/∂W(l) = a(l)ᵀ·δ(l+1), and ∂J/∂b(l) = Σ over rows of δ(l+1) where
 /// the layer has a bias: this block's share of both sums, into `dj` (W's
-/// then b's), or as [`Products::transposes`] says into `dj_dw_t`.
+/// then b's), ∂J/∂W into `staged` where [`Products::STAGES`] says so.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn weight_gradient<P: Products>(
@@ -288,12 +278,12 @@ fn weight_gradient<P: Products>(
     a: &[f64],
     delta: &[f64],
     dj: &mut [f64],
-    dj_dw_t: &mut [f64],
+    staged: &mut [f64],
     add: bool,
 ) {
     let (i, o) = (layer.inputs(), layer.units());
     let (dj_dw, dj_db) = dj.split_at_mut(i * o);
-    p.weight_gradient(add, (rows, i, o), a, delta, dj_dw, dj_dw_t);
+    p.weight_gradient(add, (rows, i, o), a, delta, dj_dw, staged);
     if layer.bias.is_some() {
         if !add {
             dj_db.fill(0.0);

@@ -22,9 +22,16 @@ pub(super) trait Products {
     /// z ← a·W: `a` rows × inputs, `z` rows × units.
     fn forward(&mut self, dims: (usize, usize, usize), a: &[f64], w: &[f64], z: &mut [f64]);
 
+    /// Whether the weight gradients are summed in `staged`, the shard's
+    /// region for them on cache lines (where the kernels read and write C
+    /// fastest), to be put in place when the shard is done, rather than
+    /// in the layer's own sums.
+    const STAGES: bool;
+
     /// ∂J/∂W ← aᵀ·δ, or += when `add`: `a` rows × inputs, `delta` rows ×
-    /// units, `dj_dw` inputs × units. Where [`Products::transposes`] says
-    /// so, the sum goes to `dj_dw_t` as δᵀ·a instead, units × inputs.
+    /// units. The sum goes to `dj_dw`, inputs × units, or where
+    /// [`Products::STAGES`] says so to `staged`: there as δᵀ·a, units ×
+    /// inputs, where [`Products::transposes`] says so.
     fn weight_gradient(
         &mut self,
         add: bool,
@@ -32,7 +39,7 @@ pub(super) trait Products {
         a: &[f64],
         delta: &[f64],
         dj_dw: &mut [f64],
-        dj_dw_t: &mut [f64],
+        staged: &mut [f64],
     );
 
     /// `below` ← δ·Wᵀ ⊙ `fp`: `delta` rows × units, `below` and `fp` rows ×
@@ -59,6 +66,7 @@ pub(super) struct Blocked<I> {
 
 impl<I: Isa> Products for Blocked<I> {
     const FMA: bool = I::FMA;
+    const STAGES: bool = true;
 
     #[inline(always)]
     fn forward(&mut self, dims: (usize, usize, usize), a: &[f64], w: &[f64], z: &mut [f64]) {
@@ -72,22 +80,23 @@ impl<I: Isa> Products for Blocked<I> {
         (n, i, o): (usize, usize, usize),
         a: &[f64],
         delta: &[f64],
-        dj_dw: &mut [f64],
-        dj_dw_t: &mut [f64],
+        _: &mut [f64],
+        staged: &mut [f64],
     ) {
         if o == 1 {
             // δ is one value per row: each row adds a·δ, where a product
             // would pay a set-up per row.
+            let sum = &mut staged[..i];
             if !add {
-                dj_dw.fill(0.0);
+                sum.fill(0.0);
             }
             for (a, &d) in a.chunks_exact(i).zip(delta) {
-                for (g, &a) in dj_dw.iter_mut().zip(a) {
+                for (g, &a) in sum.iter_mut().zip(a) {
                     *g = I::madd(a, d, *g);
                 }
             }
         } else if Self::transposes(o) {
-            let sum = &mut dj_dw_t[..o * i];
+            let sum = &mut staged[..o * i];
             gemm::matmul_add(
                 self.isa,
                 add,
@@ -106,7 +115,7 @@ impl<I: Isa> Products for Blocked<I> {
                 (i, n, o),
                 a,
                 delta,
-                dj_dw,
+                &mut staged[..i * o],
                 &mut self.scratch,
             );
         }
@@ -187,6 +196,7 @@ pub(super) struct InOrder<const FMA: bool>;
 
 impl<const FMA: bool> Products for InOrder<FMA> {
     const FMA: bool = FMA;
+    const STAGES: bool = false;
 
     #[inline(always)]
     fn forward(&mut self, (_, k, n): (usize, usize, usize), a: &[f64], w: &[f64], z: &mut [f64]) {

@@ -13,7 +13,7 @@ use crate::layer::Layer;
 pub(super) struct ShardBuffers {
     /// From a cache line on, laid out as [`Regions`] says: its block's rows
     /// of every a(l) and f′(z(l)), two buffers for hidden errors δ, and
-    /// the gradient sums taken as their transposes.
+    /// the weight gradients' sums as [`Products::STAGES`] takes them.
     pub arena: Vec<f64>,
     /// Per layer, its gradient sums unrolled as its parameters are: ∂J/∂W
     /// row by row, then ∂J/∂b where it has a bias. A vector of its own, so
@@ -30,7 +30,7 @@ pub(super) struct Regions {
     pub deltas: usize,
     /// Length of one of the two δ buffers.
     pub delta: usize,
-    pub transposed: usize,
+    pub staged: usize,
     pub end: usize,
 }
 
@@ -40,8 +40,8 @@ pub(super) struct Layout {
     /// Per layer, where a(l) and f′(z(l)) start in a shard's terms.
     pub term_offsets: Vec<usize>,
     pub regions: Regions,
-    /// Per layer, where its sums taken as transposes start in the arena's
-    /// `transposed` region (where its parameters start when unrolled).
+    /// Per layer, where its staged sums start in the arena's `staged`
+    /// region (where its parameters start when unrolled).
     pub sum_offsets: Vec<usize>,
 }
 
@@ -171,7 +171,7 @@ impl Shard<'_> {
             )?;
             add = true;
         }
-        untranspose::<P>(layers, &mut sums);
+        into_place::<P>(layers, &mut sums);
         Ok(half_sse)
     }
 
@@ -184,23 +184,29 @@ impl Shard<'_> {
         let (mut terms, mut sums) = parts(self.cut, self.bufs);
         let half_sse =
             pass::block::<P, DEPTH>(p, net, self.rows, x, y, &mut terms, &mut sums, false, 0.0)?;
-        untranspose::<P>(net.layers, &mut sums);
+        into_place::<P>(net.layers, &mut sums);
         Ok(half_sse)
     }
 }
 
-/// The sums `P` took as transposes, into place.
+/// The weight gradients `P` summed in `staged`, into each layer's sums
+/// (transposed back where they were summed as transposes).
 #[inline(always)]
-fn untranspose<P: Products>(layers: &[Layer], sums: &mut Sums<'_>) {
+fn into_place<P: Products>(layers: &[Layer], sums: &mut Sums<'_>) {
+    if !P::STAGES {
+        return;
+    }
     for ((layer, &at), dj) in layers.iter().zip(sums.offsets).zip(sums.layers.iter_mut()) {
         let (i, o) = (layer.inputs(), layer.units());
+        let (staged, dj_dw) = (&sums.staged[at..at + i * o], &mut dj[..i * o]);
         if P::transposes(o) {
-            let dj_dw_t = &sums.transposed[at..at + o * i];
-            for (p, row) in dj[..i * o].chunks_exact_mut(o).enumerate() {
+            for (p, row) in dj_dw.chunks_exact_mut(o).enumerate() {
                 for (j, g) in row.iter_mut().enumerate() {
-                    *g = dj_dw_t[j * i + p];
+                    *g = staged[j * i + p];
                 }
             }
+        } else {
+            dj_dw.copy_from_slice(staged);
         }
     }
 }
@@ -212,7 +218,7 @@ fn parts<'b>(cut: &'b Cut<'_>, bufs: &'b mut ShardBuffers) -> (Terms<'b>, Sums<'
     let r = cut.layout.regions;
     let arena = on_lines(&mut bufs.arena);
     let (terms, rest) = arena.split_at_mut(r.deltas);
-    let (deltas, transposed) = rest.split_at_mut(r.transposed - r.deltas);
+    let (deltas, staged) = rest.split_at_mut(r.staged - r.deltas);
     let (first, second) = deltas.split_at_mut(r.delta);
     let terms = Terms {
         values: terms,
@@ -221,7 +227,7 @@ fn parts<'b>(cut: &'b Cut<'_>, bufs: &'b mut ShardBuffers) -> (Terms<'b>, Sums<'
     };
     let sums = Sums {
         layers: &mut bufs.sums,
-        transposed,
+        staged,
         offsets: &cut.layout.sum_offsets,
     };
     (terms, sums)

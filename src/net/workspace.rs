@@ -217,33 +217,35 @@ impl Workspace {
         g
     }
 
-    /// The pass's gradients, just computed for `layers`.
+    /// The pass's gradients, just computed for `layers`: handed over where
+    /// a layer has no bias, copied where ∂J/∂W and ∂J/∂b share its sums.
     pub(crate) fn store_network(&mut self, layers: &[Layer]) -> &NetworkGradients {
-        let sums = self.buffers.gradients();
         let g = &mut self.network;
         g.dj_dw.resize_with(layers.len(), || Matrix::zeros(0, 0));
         g.dj_db.resize(layers.len(), None);
-        let parts = layers.iter().zip(sums).zip(&mut g.dj_dw).zip(&mut g.dj_db);
-        for (((layer, sums), dj_dw), dj_db) in parts {
-            let (w, b) = sums.split_at(layer.weights.as_slice().len());
-            copy_into(dj_dw, layer.weights.shape(), w);
+        let parts = layers.iter().zip(&mut g.dj_dw).zip(&mut g.dj_db);
+        for (k, ((layer, dj_dw), dj_db)) in parts.enumerate() {
+            let shape = layer.weights.shape();
+            if dj_dw.shape() != shape {
+                *dj_dw = Matrix::zeros(shape.0, shape.1);
+            }
+            let sums = self.buffers.gradients_mut(k);
             match &layer.bias {
-                Some(bias) => copy_into(
-                    dj_db.get_or_insert_with(|| Matrix::zeros(0, 0)),
-                    bias.shape(),
-                    b,
-                ),
-                None => *dj_db = None,
+                None => {
+                    dj_dw.swap_values(sums);
+                    *dj_db = None;
+                }
+                Some(bias) => {
+                    let (w, b) = sums.split_at(dj_dw.as_slice().len());
+                    dj_dw.as_mut_slice().copy_from_slice(w);
+                    let dj_db = dj_db.get_or_insert_with(|| Matrix::zeros(0, 0));
+                    if dj_db.shape() != bias.shape() {
+                        *dj_db = Matrix::zeros(bias.rows(), bias.cols());
+                    }
+                    dj_db.as_mut_slice().copy_from_slice(b);
+                }
             }
         }
         g
     }
-}
-
-/// `values` into `m`, reshaped to `shape` if it is not that shape already.
-fn copy_into(m: &mut Matrix, shape: (usize, usize), values: &[f64]) {
-    if m.shape() != shape {
-        *m = Matrix::zeros(shape.0, shape.1);
-    }
-    m.as_mut_slice().copy_from_slice(values);
 }
