@@ -1,6 +1,54 @@
-//! The gradients of a [`Network`](crate::Network).
+//! The gradients the networks return: a [`TwoLayerNet`](crate::TwoLayerNet)'s
+//! pair and a [`Network`](crate::Network)'s list.
 
 use crate::matrix::Matrix;
+
+/// ∂J/∂W(1) and ∂J/∂W(2), each the shape of its weight matrix: the series'
+/// `costFunctionPrime` (`dJdW1`, `dJdW2`).
+///
+/// # Examples
+///
+/// ```
+/// use backprop::{data, TwoLayerNet};
+///
+/// let d = data::part1_normalised();
+/// let net = TwoLayerNet::random(2, 3, 1, 1)?;
+/// let g = net.gradients(&d.x, &d.y)?;
+/// assert_eq!(g.dj_dw1.shape(), (2, 3));
+/// assert_eq!(g.dj_dw2.shape(), (3, 1));
+/// assert_eq!(g.to_vec().len(), 9);
+/// # Ok::<(), backprop::Error>(())
+/// ```
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gradients {
+    /// ∂J/∂W(1) = Xᵀ·δ(2), `input_size × hidden_size`.
+    pub dj_dw1: Matrix,
+    /// ∂J/∂W(2) = a(2)ᵀ·δ(3), `hidden_size × output_size`.
+    pub dj_dw2: Matrix,
+}
+
+impl Gradients {
+    /// Both gradients unrolled into one vector in the order of
+    /// [`TwoLayerNet::params`](crate::TwoLayerNet::params): ∂J/∂W(1) row by row, then ∂J/∂W(2) (the
+    /// series' `computeGradients`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use backprop::{Gradients, Matrix};
+    ///
+    /// let g = Gradients {
+    ///     dj_dw1: Matrix::from([[1.0, 2.0], [3.0, 4.0]]),
+    ///     dj_dw2: Matrix::from([[5.0], [6.0]]),
+    /// };
+    /// assert_eq!(g.to_vec(), vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    /// ```
+    #[must_use]
+    pub fn to_vec(&self) -> Vec<f64> {
+        [self.dj_dw1.as_slice(), self.dj_dw2.as_slice()].concat()
+    }
+}
 
 /// ∂J/∂W(l) for every layer, and ∂J/∂b(l) where layer l has a bias, in
 /// layer order: index `k` is layer k + 1, each the shape of its parameter.

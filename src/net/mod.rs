@@ -12,8 +12,8 @@ mod workspace;
 
 pub use builder::NetworkBuilder;
 pub use gradcheck::{DEFAULT_EPSILON, GradientCheck, numerical_gradient, relative_error};
-pub use gradients::NetworkGradients;
+pub use gradients::{Gradients, NetworkGradients};
 pub use network::Network;
-pub use trace::NetworkTrace;
-pub use two_layer::{Gradients, Trace, TwoLayerNet};
+pub use trace::{NetworkTrace, Trace};
+pub use two_layer::TwoLayerNet;
 pub use workspace::Workspace;

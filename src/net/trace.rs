@@ -1,5 +1,6 @@
 //! The textbook route: one whole-matrix operation per equation, every
-//! intermediate kept, for a learner to print. It is kept apart from the
+//! intermediate kept, for a learner to print ([`Trace`] for the series'
+//! network, [`NetworkTrace`] for any depth). It is kept apart from the
 //! fused pass on purpose: it is the oracle the fused paths are tested
 //! against, written as plainly as the derivation.
 
@@ -9,8 +10,8 @@ use crate::cost::Cost;
 use crate::error::Error;
 use crate::layer::{Layer, Term, term};
 use crate::matrix::Matrix;
-use crate::net::NetworkGradients;
 use crate::net::network::Network;
+use crate::net::{Gradients, NetworkGradients};
 
 /// Every term of the derivation for one batch through a [`Network`]: each
 /// z(l), a(l) and δ(l), and each ∂J/∂W(l) and ∂J/∂b(l). With the
@@ -239,6 +240,87 @@ impl fmt::Display for NetworkTrace {
             if let Some(b) = &self.dj_db[k] {
                 show(f, format!("∂J/∂b({w}) = Σ δ({l}){scale}"), b)?;
             }
+        }
+        Ok(())
+    }
+}
+/// Every term of the derivation for one batch, from the forward pass to both
+/// gradients, for a learner to print and inspect. With the regularised
+/// [`Cost`] the gradients include its `/ N + λ·W` terms; the errors δ are the
+/// same for both costs.
+///
+/// Printing it with `{}` (or `{:.4}` for four decimals) lists each term under
+/// the equation that defines it.
+///
+/// # Examples
+///
+/// ```
+/// use backprop::{data, TwoLayerNet};
+///
+/// let d = data::part1_normalised();
+/// let net = TwoLayerNet::random(2, 3, 1, 7)?;
+/// let t = net.trace(&d.x, &d.y)?;
+/// assert_eq!(t.z2.shape(), (3, 3));
+/// assert_eq!(t.delta3.shape(), (3, 1));
+/// assert_eq!(t.dj_dw1, net.gradients(&d.x, &d.y)?.dj_dw1);
+/// let text = format!("{t:.4}");
+/// assert!(text.contains("δ(2) = δ(3)·W(2)ᵀ ⊙ f′(z(2))"));
+/// # Ok::<(), backprop::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trace {
+    /// z(2) = X·W(1): the hidden layer's activity, N × hidden.
+    pub z2: Matrix,
+    /// a(2) = f(z(2)): the hidden layer's activation, N × hidden.
+    pub a2: Matrix,
+    /// z(3) = a(2)·W(2): the output layer's activity, N × outputs.
+    pub z3: Matrix,
+    /// ŷ = f(z(3)): the prediction, N × outputs.
+    pub y_hat: Matrix,
+    /// δ(3) = −(y − ŷ) ⊙ f′(z(3)): the backpropagating error at the output,
+    /// N × outputs.
+    pub delta3: Matrix,
+    /// δ(2) = δ(3)·W(2)ᵀ ⊙ f′(z(2)): the error sent back to the hidden layer,
+    /// N × hidden.
+    pub delta2: Matrix,
+    /// ∂J/∂W(1) = Xᵀ·δ(2), inputs × hidden.
+    pub dj_dw1: Matrix,
+    /// ∂J/∂W(2) = a(2)ᵀ·δ(3), hidden × outputs.
+    pub dj_dw2: Matrix,
+    /// The cost the gradients are of, so that printing shows its equations.
+    pub cost: Cost,
+}
+
+impl From<Trace> for Gradients {
+    fn from(t: Trace) -> Self {
+        Gradients {
+            dj_dw1: t.dj_dw1,
+            dj_dw2: t.dj_dw2,
+        }
+    }
+}
+
+impl fmt::Display for Trace {
+    /// Each term under the equation that defines it; precision and width
+    /// apply to every element, as for [`Matrix`].
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let [dj_dw1, dj_dw2] = self.cost.gradient_equations();
+        let terms: [(&str, &Matrix); 8] = [
+            ("z(2) = X·W(1)", &self.z2),
+            ("a(2) = f(z(2))", &self.a2),
+            ("z(3) = a(2)·W(2)", &self.z3),
+            ("ŷ = f(z(3))", &self.y_hat),
+            ("δ(3) = −(y − ŷ) ⊙ f′(z(3))", &self.delta3),
+            ("δ(2) = δ(3)·W(2)ᵀ ⊙ f′(z(2))", &self.delta2),
+            (dj_dw1, &self.dj_dw1),
+            (dj_dw2, &self.dj_dw2),
+        ];
+        for (k, (label, m)) in terms.into_iter().enumerate() {
+            if k > 0 {
+                writeln!(f)?;
+            }
+            writeln!(f, "{label}")?;
+            fmt::Display::fmt(m, f)?;
         }
         Ok(())
     }

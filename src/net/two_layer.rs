@@ -1,15 +1,13 @@
 //! The series' two-layer sigmoid network, its cost and its gradients by
 //! backpropagation.
 
-use std::fmt;
-
 use crate::activation::Activation;
 use crate::cost::Cost;
 use crate::error::Error;
 use crate::matrix::{Matrix, check_finite};
 use crate::net::network::Network;
 use crate::net::trace::check_no_overflow;
-use crate::net::{NetworkTrace, Workspace};
+use crate::net::{Gradients, NetworkTrace, Trace, Workspace};
 
 /// A fully connected network with one hidden layer and sigmoid activations:
 /// the 2-3-1 network of the series, at any layer sizes.
@@ -50,109 +48,6 @@ use crate::net::{NetworkTrace, Workspace};
 pub struct TwoLayerNet {
     /// Two sigmoid layers without biases.
     net: Network,
-}
-
-/// ∂J/∂W(1) and ∂J/∂W(2), each the shape of its weight matrix: the series'
-/// `costFunctionPrime` (`dJdW1`, `dJdW2`).
-///
-/// # Examples
-///
-/// ```
-/// use backprop::{data, TwoLayerNet};
-///
-/// let d = data::part1_normalised();
-/// let net = TwoLayerNet::random(2, 3, 1, 1)?;
-/// let g = net.gradients(&d.x, &d.y)?;
-/// assert_eq!(g.dj_dw1.shape(), (2, 3));
-/// assert_eq!(g.dj_dw2.shape(), (3, 1));
-/// assert_eq!(g.to_vec().len(), 9);
-/// # Ok::<(), backprop::Error>(())
-/// ```
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[derive(Debug, Clone, PartialEq)]
-pub struct Gradients {
-    /// ∂J/∂W(1) = Xᵀ·δ(2), `input_size × hidden_size`.
-    pub dj_dw1: Matrix,
-    /// ∂J/∂W(2) = a(2)ᵀ·δ(3), `hidden_size × output_size`.
-    pub dj_dw2: Matrix,
-}
-
-impl Gradients {
-    /// Both gradients unrolled into one vector in the order of
-    /// [`TwoLayerNet::params`]: ∂J/∂W(1) row by row, then ∂J/∂W(2) (the
-    /// series' `computeGradients`).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use backprop::{Gradients, Matrix};
-    ///
-    /// let g = Gradients {
-    ///     dj_dw1: Matrix::from([[1.0, 2.0], [3.0, 4.0]]),
-    ///     dj_dw2: Matrix::from([[5.0], [6.0]]),
-    /// };
-    /// assert_eq!(g.to_vec(), vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
-    /// ```
-    #[must_use]
-    pub fn to_vec(&self) -> Vec<f64> {
-        [self.dj_dw1.as_slice(), self.dj_dw2.as_slice()].concat()
-    }
-}
-
-/// Every term of the derivation for one batch, from the forward pass to both
-/// gradients, for a learner to print and inspect. With the regularised
-/// [`Cost`] the gradients include its `/ N + λ·W` terms; the errors δ are the
-/// same for both costs.
-///
-/// Printing it with `{}` (or `{:.4}` for four decimals) lists each term under
-/// the equation that defines it.
-///
-/// # Examples
-///
-/// ```
-/// use backprop::{data, TwoLayerNet};
-///
-/// let d = data::part1_normalised();
-/// let net = TwoLayerNet::random(2, 3, 1, 7)?;
-/// let t = net.trace(&d.x, &d.y)?;
-/// assert_eq!(t.z2.shape(), (3, 3));
-/// assert_eq!(t.delta3.shape(), (3, 1));
-/// assert_eq!(t.dj_dw1, net.gradients(&d.x, &d.y)?.dj_dw1);
-/// let text = format!("{t:.4}");
-/// assert!(text.contains("δ(2) = δ(3)·W(2)ᵀ ⊙ f′(z(2))"));
-/// # Ok::<(), backprop::Error>(())
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-pub struct Trace {
-    /// z(2) = X·W(1): the hidden layer's activity, N × hidden.
-    pub z2: Matrix,
-    /// a(2) = f(z(2)): the hidden layer's activation, N × hidden.
-    pub a2: Matrix,
-    /// z(3) = a(2)·W(2): the output layer's activity, N × outputs.
-    pub z3: Matrix,
-    /// ŷ = f(z(3)): the prediction, N × outputs.
-    pub y_hat: Matrix,
-    /// δ(3) = −(y − ŷ) ⊙ f′(z(3)): the backpropagating error at the output,
-    /// N × outputs.
-    pub delta3: Matrix,
-    /// δ(2) = δ(3)·W(2)ᵀ ⊙ f′(z(2)): the error sent back to the hidden layer,
-    /// N × hidden.
-    pub delta2: Matrix,
-    /// ∂J/∂W(1) = Xᵀ·δ(2), inputs × hidden.
-    pub dj_dw1: Matrix,
-    /// ∂J/∂W(2) = a(2)ᵀ·δ(3), hidden × outputs.
-    pub dj_dw2: Matrix,
-    /// The cost the gradients are of, so that printing shows its equations.
-    pub cost: Cost,
-}
-
-impl From<Trace> for Gradients {
-    fn from(t: Trace) -> Self {
-        Gradients {
-            dj_dw1: t.dj_dw1,
-            dj_dw2: t.dj_dw2,
-        }
-    }
 }
 
 impl TwoLayerNet {
@@ -725,32 +620,6 @@ fn pair(mut v: Vec<Matrix>) -> [Matrix; 2] {
     let second = v.pop().expect("two layers");
     let first = v.pop().expect("two layers");
     [first, second]
-}
-
-impl fmt::Display for Trace {
-    /// Each term under the equation that defines it; precision and width
-    /// apply to every element, as for [`Matrix`].
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let [dj_dw1, dj_dw2] = self.cost.gradient_equations();
-        let terms: [(&str, &Matrix); 8] = [
-            ("z(2) = X·W(1)", &self.z2),
-            ("a(2) = f(z(2))", &self.a2),
-            ("z(3) = a(2)·W(2)", &self.z3),
-            ("ŷ = f(z(3))", &self.y_hat),
-            ("δ(3) = −(y − ŷ) ⊙ f′(z(3))", &self.delta3),
-            ("δ(2) = δ(3)·W(2)ᵀ ⊙ f′(z(2))", &self.delta2),
-            (dj_dw1, &self.dj_dw1),
-            (dj_dw2, &self.dj_dw2),
-        ];
-        for (k, (label, m)) in terms.into_iter().enumerate() {
-            if k > 0 {
-                writeln!(f)?;
-            }
-            writeln!(f, "{label}")?;
-            fmt::Display::fmt(m, f)?;
-        }
-        Ok(())
-    }
 }
 
 #[cfg(test)]
