@@ -283,7 +283,8 @@ fn weight_gradient<P: Products>(
 ) {
     let (i, o) = (layer.inputs(), layer.units());
     let (dj_dw, dj_db) = dj.split_at_mut(i * o);
-    p.weight_gradient(add, (rows, i, o), a, delta, dj_dw, staged);
+    let sum = if P::STAGES { staged } else { dj_dw };
+    p.weight_gradient(add, (rows, i, o), a, delta, sum);
     if layer.bias.is_some() {
         if !add {
             dj_db.fill(0.0);

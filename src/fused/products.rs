@@ -28,18 +28,17 @@ pub(super) trait Products {
     /// in the layer's own sums.
     const STAGES: bool;
 
-    /// ∂J/∂W ← aᵀ·δ, or += when `add`: `a` rows × inputs, `delta` rows ×
-    /// units. The sum goes to `dj_dw`, inputs × units, or where
-    /// [`Products::STAGES`] says so to `staged`: there as δᵀ·a, units ×
-    /// inputs, where [`Products::transposes`] says so.
+    /// ∂J/∂W ← aᵀ·δ into `sum`, or += when `add`: `a` rows × inputs,
+    /// `delta` rows × units, `sum` inputs × units, or δᵀ·a, units × inputs,
+    /// where [`Products::transposes`] says so. `sum` is the layer's own
+    /// ∂J/∂W, or where [`Products::STAGES`] says so its staged region.
     fn weight_gradient(
         &mut self,
         add: bool,
         dims: (usize, usize, usize),
         a: &[f64],
         delta: &[f64],
-        dj_dw: &mut [f64],
-        staged: &mut [f64],
+        sum: &mut [f64],
     );
 
     /// `below` ← δ·Wᵀ ⊙ `fp`: `delta` rows × units, `below` and `fp` rows ×
@@ -80,13 +79,12 @@ impl<I: Isa> Products for Blocked<I> {
         (n, i, o): (usize, usize, usize),
         a: &[f64],
         delta: &[f64],
-        _: &mut [f64],
-        staged: &mut [f64],
+        sum: &mut [f64],
     ) {
         if o == 1 {
             // δ is one value per row: each row adds a·δ, where a product
             // would pay a set-up per row.
-            let sum = &mut staged[..i];
+            let sum = &mut sum[..i];
             if !add {
                 sum.fill(0.0);
             }
@@ -96,7 +94,7 @@ impl<I: Isa> Products for Blocked<I> {
                 }
             }
         } else if Self::transposes(o) {
-            let sum = &mut staged[..o * i];
+            let sum = &mut sum[..o * i];
             gemm::matmul_add(
                 self.isa,
                 add,
@@ -115,7 +113,7 @@ impl<I: Isa> Products for Blocked<I> {
                 (i, n, o),
                 a,
                 delta,
-                &mut staged[..i * o],
+                &mut sum[..i * o],
                 &mut self.scratch,
             );
         }
@@ -215,7 +213,6 @@ impl<const FMA: bool> Products for InOrder<FMA> {
         a: &[f64],
         delta: &[f64],
         dj_dw: &mut [f64],
-        _: &mut [f64],
     ) {
         for (p, g) in dj_dw.chunks_exact_mut(n).enumerate() {
             for (j, g) in g.iter_mut().enumerate() {

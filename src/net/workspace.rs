@@ -207,11 +207,8 @@ impl Workspace {
     /// the previous gradients' place, to be overwritten by the next call).
     pub(crate) fn store_two_layer(&mut self, layers: &[Layer]) -> &Gradients {
         let g = &mut self.two_layer;
-        let (w1, w2) = (&layers[0].weights, &layers[1].weights);
-        if (g.dj_dw1.shape(), g.dj_dw2.shape()) != (w1.shape(), w2.shape()) {
-            g.dj_dw1 = Matrix::zeros(w1.rows(), w1.cols());
-            g.dj_dw2 = Matrix::zeros(w2.rows(), w2.cols());
-        }
+        shape_as(&mut g.dj_dw1, &layers[0].weights);
+        shape_as(&mut g.dj_dw2, &layers[1].weights);
         g.dj_dw1.swap_values(self.buffers.gradients_mut(0));
         g.dj_dw2.swap_values(self.buffers.gradients_mut(1));
         g
@@ -225,10 +222,7 @@ impl Workspace {
         g.dj_db.resize(layers.len(), None);
         let parts = layers.iter().zip(&mut g.dj_dw).zip(&mut g.dj_db);
         for (k, ((layer, dj_dw), dj_db)) in parts.enumerate() {
-            let shape = layer.weights.shape();
-            if dj_dw.shape() != shape {
-                *dj_dw = Matrix::zeros(shape.0, shape.1);
-            }
+            shape_as(dj_dw, &layer.weights);
             let sums = self.buffers.gradients_mut(k);
             match &layer.bias {
                 None => {
@@ -239,13 +233,19 @@ impl Workspace {
                     let (w, b) = sums.split_at(dj_dw.as_slice().len());
                     dj_dw.as_mut_slice().copy_from_slice(w);
                     let dj_db = dj_db.get_or_insert_with(|| Matrix::zeros(0, 0));
-                    if dj_db.shape() != bias.shape() {
-                        *dj_db = Matrix::zeros(bias.rows(), bias.cols());
-                    }
+                    shape_as(dj_db, bias);
                     dj_db.as_mut_slice().copy_from_slice(b);
                 }
             }
         }
         g
+    }
+}
+
+/// `m` made the shape of `like` (zeros, allocated only when it is not
+/// that shape already), to take a gradient of that shape.
+fn shape_as(m: &mut Matrix, like: &Matrix) {
+    if m.shape() != like.shape() {
+        *m = Matrix::zeros(like.rows(), like.cols());
     }
 }
