@@ -320,9 +320,8 @@ unsafe fn tile_avx512<const ROWS: usize, const VECS: usize, const PREFETCH: bool
     out: TileOut<'_>,
 ) {
     use std::arch::x86_64::{
-        __m512d, _MM_HINT_T0, _mm_prefetch, _mm512_add_pd, _mm512_fmadd_pd, _mm512_loadu_pd,
-        _mm512_mask_storeu_pd, _mm512_maskz_loadu_pd, _mm512_set1_pd, _mm512_setzero_pd,
-        _mm512_storeu_pd,
+        __m512d, _MM_HINT_T0, _mm_prefetch, _mm512_fmadd_pd, _mm512_loadu_pd, _mm512_set1_pd,
+        _mm512_setzero_pd,
     };
     assert!(
         out.rows <= ROWS,
@@ -370,6 +369,30 @@ unsafe fn tile_avx512<const ROWS: usize, const VECS: usize, const PREFETCH: bool
     for p in early..steps {
         step(p, &mut acc);
     }
+    // SAFETY: this kernel runs only where the features are.
+    unsafe { store_avx512(&acc, out) };
+}
+
+/// Writes the `ROWS` × 8·`VECS` tile in `acc` to the part of it that is
+/// c's, added to c where `out.accumulate` says so: whole rows, or for an
+/// edge tile the first `out.cols` lanes of each.
+///
+/// # Safety
+///
+/// The CPU must support AVX-512F and AVX-512VL. (Not marked with the
+/// features, which would keep it from being inlined, and the tile from
+/// staying in the kernel's registers: inlined, it runs with the kernel's.)
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn store_avx512<const ROWS: usize, const VECS: usize>(
+    acc: &[[std::arch::x86_64::__m512d; VECS]; ROWS],
+    out: TileOut<'_>,
+) {
+    use std::arch::x86_64::{
+        _mm512_add_pd, _mm512_loadu_pd, _mm512_mask_storeu_pd, _mm512_maskz_loadu_pd,
+        _mm512_storeu_pd,
+    };
+    let width = 8 * VECS;
     if out.cols == width {
         for (r, acc) in acc.iter().enumerate().take(out.rows) {
             let row = &mut out.c[r * out.ldc..r * out.ldc + width];
@@ -465,10 +488,8 @@ unsafe fn tile_avx512_narrow<const PREFETCH: bool>(
     out: TileOut<'_>,
 ) {
     use std::arch::x86_64::{
-        _MM_HINT_T0, _mm_prefetch, _mm256_add_pd, _mm256_fmadd_pd, _mm256_loadu_pd,
-        _mm256_mask_storeu_pd, _mm256_maskz_loadu_pd, _mm256_set1_pd, _mm256_setzero_pd,
-        _mm512_add_pd, _mm512_fmadd_pd, _mm512_loadu_pd, _mm512_mask_storeu_pd,
-        _mm512_maskz_loadu_pd, _mm512_set1_pd, _mm512_setzero_pd,
+        _MM_HINT_T0, _mm_prefetch, _mm256_fmadd_pd, _mm256_loadu_pd, _mm256_set1_pd,
+        _mm256_setzero_pd, _mm512_fmadd_pd, _mm512_loadu_pd, _mm512_set1_pd, _mm512_setzero_pd,
     };
     let mut lo = [_mm512_setzero_pd(); 8];
     let mut hi = [_mm256_setzero_pd(); 8];
@@ -500,6 +521,30 @@ unsafe fn tile_avx512_narrow<const PREFETCH: bool>(
     for p in early..steps {
         step(p);
     }
+    // SAFETY: this kernel runs only where the features are.
+    unsafe { store_narrow_avx512(lo, hi, out) };
+}
+
+/// Writes the 8 × 12 tile held as `lo` (its first 8 columns) and `hi`
+/// (the other 4) to the part of it that is c's, added to c where
+/// `out.accumulate` says so.
+///
+/// # Safety
+///
+/// The CPU must support AVX-512F and AVX-512VL. (Not marked with the
+/// features, which would keep it from being inlined, and the tile from
+/// staying in the kernel's registers: inlined, it runs with the kernel's.)
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn store_narrow_avx512(
+    lo: [std::arch::x86_64::__m512d; 8],
+    hi: [std::arch::x86_64::__m256d; 8],
+    out: TileOut<'_>,
+) {
+    use std::arch::x86_64::{
+        _mm256_add_pd, _mm256_mask_storeu_pd, _mm256_maskz_loadu_pd, _mm512_add_pd,
+        _mm512_mask_storeu_pd, _mm512_maskz_loadu_pd,
+    };
     // Lanes of each register that belong to c: the first `cols` of 12.
     let cols = out.cols;
     let lanes = |n: usize| -> u8 { ((1u16 << n) - 1) as u8 };
