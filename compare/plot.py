@@ -48,7 +48,7 @@ def main():
     ax.set_yscale("log")
     ax.set_xlabel("batch size N  [examples]")
     ax.set_ylabel("time per gradient  [ms, median]")
-    ax.set_title("Gradient of the 64-128-10 sigmoid network, 2-core Zen 4")
+    ax.set_title("Gradient of the 64-128-10 sigmoid network")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
     fig.tight_layout()
