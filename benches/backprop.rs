@@ -7,7 +7,7 @@
 
 use std::hint::black_box;
 use std::num::NonZeroUsize;
-use std::sync::mpsc;
+use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use backprop::{Activation, Matrix, Network, TwoLayerNet, Workspace, sigmoid};
@@ -191,63 +191,93 @@ fn bench_threads(c: &mut Criterion) {
     group.finish();
 }
 
-/// What a call pays to start its second thread: a scoped spawn and join,
-/// as `Workspace` does, against waking a worker kept alive between calls
-/// (its request and its answer over channels). Each timed start follows
-/// 200 µs of work on the calling thread, as a call's own shard does, so
-/// that the kept worker has gone to sleep as it would between calls.
+/// Spins for `d`, as a shard's work keeps a core busy.
+fn work_for(d: Duration) {
+    let start = Instant::now();
+    while start.elapsed() < d {
+        std::hint::spin_loop();
+    }
+}
+
+/// What sharing a call with a second thread costs beyond the work: 500 µs
+/// of work on each of two threads, the second started for the call with a
+/// scoped spawn (as a workspace does for a network too large to copy) or
+/// kept between calls and woken through a mutex and a condition variable
+/// (as a workspace does otherwise). The caller works while the second
+/// thread starts, as a call's own shard does; each time subtracts the
+/// 500 µs. Between calls the caller pauses 200 µs, so that the kept thread
+/// is asleep as it would be between calls.
 fn bench_thread_start(c: &mut Criterion) {
     let mut group = c.benchmark_group("thread_start");
     group
         .sample_size(20)
-        .measurement_time(Duration::from_secs(2))
+        .measurement_time(Duration::from_secs(3))
         .warm_up_time(Duration::from_millis(500));
-    let busy = || {
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_micros(200) {
-            std::hint::spin_loop();
+    let shard = Duration::from_micros(500);
+    let timed = |iters: u64, mut call: Box<dyn FnMut() + '_>| {
+        let mut total = Duration::ZERO;
+        for _ in 0..iters {
+            std::thread::sleep(Duration::from_micros(200));
+            let start = Instant::now();
+            call();
+            total += start.elapsed().saturating_sub(shard);
         }
+        total
     };
-    let shard = vec![1.0_f64; 64];
-    group.bench_function("scoped_spawn_join", |b| {
+    group.bench_function("started_for_the_call", |b| {
         b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                busy();
-                let start = Instant::now();
-                std::thread::scope(|scope| {
-                    let worker = scope.spawn(|| shard.iter().sum::<f64>());
-                    black_box(worker.join().unwrap());
-                });
-                total += start.elapsed();
-            }
-            total
+            timed(
+                iters,
+                Box::new(|| {
+                    std::thread::scope(|scope| {
+                        scope.spawn(|| work_for(shard));
+                        work_for(shard);
+                    });
+                }),
+            )
         })
     });
-    let (ask, asked) = mpsc::channel::<Vec<f64>>();
-    let (answer, answered) = mpsc::channel::<f64>();
-    let worker = std::thread::spawn(move || {
-        for shard in asked {
-            answer.send(shard.iter().sum()).unwrap();
-        }
-    });
-    group.bench_function("wake_kept_worker", |b| {
-        b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            let mut request = shard.clone();
-            for _ in 0..iters {
-                busy();
-                let start = Instant::now();
-                ask.send(std::mem::take(&mut request)).unwrap();
-                black_box(answered.recv().unwrap());
-                total += start.elapsed();
-                request = shard.clone();
+    // 0: idle, 1: asked to work, 2: done, 3: asked to end.
+    let state = (Mutex::new(0_u8), Condvar::new());
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let (lock, changed) = &state;
+            let mut s = lock.lock().unwrap();
+            loop {
+                match *s {
+                    1 => {
+                        drop(s);
+                        work_for(shard);
+                        s = lock.lock().unwrap();
+                        *s = 2;
+                        changed.notify_all();
+                    }
+                    3 => return,
+                    _ => s = changed.wait(s).unwrap(),
+                }
             }
-            total
-        })
+        });
+        let (lock, changed) = &state;
+        group.bench_function("kept", |b| {
+            b.iter_custom(|iters| {
+                timed(
+                    iters,
+                    Box::new(|| {
+                        *lock.lock().unwrap() = 1;
+                        changed.notify_all();
+                        work_for(shard);
+                        let mut s = lock.lock().unwrap();
+                        while *s != 2 {
+                            s = changed.wait(s).unwrap();
+                        }
+                        *s = 0;
+                    }),
+                )
+            })
+        });
+        *lock.lock().unwrap() = 3;
+        changed.notify_all();
     });
-    drop(ask);
-    worker.join().unwrap();
     group.finish();
 }
 
