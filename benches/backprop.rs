@@ -201,12 +201,11 @@ fn work_for(d: Duration) {
 
 /// What sharing a call with a second thread costs beyond the work: 500 µs
 /// of work on each of two threads, the second started for the call with a
-/// scoped spawn (as a workspace does for a network too large to copy) or
-/// kept between calls and woken through a mutex and a condition variable
-/// (as a workspace does otherwise). The caller works while the second
-/// thread starts, as a call's own shard does; each time subtracts the
-/// 500 µs. Between calls the caller pauses 200 µs, so that the kept thread
-/// is asleep as it would be between calls.
+/// scoped spawn (as a workspace does) or kept between calls and woken
+/// through a mutex and a condition variable. The caller works while the
+/// second thread starts, as a call's own shard does; each time subtracts
+/// the 500 µs. Between calls the caller pauses 200 µs, so that the kept
+/// thread is asleep as it would be between calls.
 fn bench_thread_start(c: &mut Criterion) {
     let mut group = c.benchmark_group("thread_start");
     group
