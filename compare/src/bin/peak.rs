@@ -19,40 +19,43 @@ mod fma {
     /// Independent accumulators.
     pub const CHAINS: u64 = 12;
 
-    /// `rounds` × [`CHAINS`] 512-bit FMAs; returns a sum of the chains so
-    /// that none is optimised away.
-    #[target_feature(enable = "avx512f")]
-    pub fn chains_512(rounds: u64) -> f64 {
-        let a = _mm512_set1_pd(black_box(0.999_999));
-        let b = _mm512_set1_pd(black_box(1e-9));
-        let mut acc: [__m512d; CHAINS as usize] = [_mm512_set1_pd(0.0); CHAINS as usize];
-        for _ in 0..rounds {
-            for c in &mut acc {
-                *c = _mm512_fmadd_pd(*c, a, b);
+    /// A function of `rounds` × [`CHAINS`] FMAs in one register width;
+    /// it returns a sum of the chains so that none is optimised away.
+    macro_rules! chains {
+        ($name:ident, $features:literal, $v:ty, $set1:ident, $fmadd:ident, $add:ident, $low:ident) => {
+            #[target_feature(enable = $features)]
+            pub fn $name(rounds: u64) -> f64 {
+                let a = $set1(black_box(0.999_999));
+                let b = $set1(black_box(1e-9));
+                let mut acc: [$v; CHAINS as usize] = [$set1(0.0); CHAINS as usize];
+                for _ in 0..rounds {
+                    for c in &mut acc {
+                        *c = $fmadd(*c, a, b);
+                    }
+                }
+                $low(acc.into_iter().fold($set1(0.0), |s, c| $add(s, c)))
             }
-        }
-        _mm512_cvtsd_f64(
-            acc.into_iter()
-                .fold(_mm512_set1_pd(0.0), |s, c| _mm512_add_pd(s, c)),
-        )
+        };
     }
 
-    /// `rounds` × [`CHAINS`] 256-bit FMAs, as [`chains_512`].
-    #[target_feature(enable = "avx2,fma")]
-    pub fn chains_256(rounds: u64) -> f64 {
-        let a = _mm256_set1_pd(black_box(0.999_999));
-        let b = _mm256_set1_pd(black_box(1e-9));
-        let mut acc: [__m256d; CHAINS as usize] = [_mm256_set1_pd(0.0); CHAINS as usize];
-        for _ in 0..rounds {
-            for c in &mut acc {
-                *c = _mm256_fmadd_pd(*c, a, b);
-            }
-        }
-        _mm256_cvtsd_f64(
-            acc.into_iter()
-                .fold(_mm256_set1_pd(0.0), |s, c| _mm256_add_pd(s, c)),
-        )
-    }
+    chains!(
+        chains_512,
+        "avx512f",
+        __m512d,
+        _mm512_set1_pd,
+        _mm512_fmadd_pd,
+        _mm512_add_pd,
+        _mm512_cvtsd_f64
+    );
+    chains!(
+        chains_256,
+        "avx2,fma",
+        __m256d,
+        _mm256_set1_pd,
+        _mm256_fmadd_pd,
+        _mm256_add_pd,
+        _mm256_cvtsd_f64
+    );
 }
 
 #[cfg(target_arch = "x86_64")]
