@@ -7,6 +7,7 @@
 
 use std::hint::black_box;
 use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -201,11 +202,12 @@ fn work_for(d: Duration) {
 
 /// What sharing a call with a second thread costs beyond the work: 500 µs
 /// of work on each of two threads, the second started for the call with a
-/// scoped spawn (as a workspace does) or kept between calls and woken
-/// through a mutex and a condition variable. The caller works while the
-/// second thread starts, as a call's own shard does; each time subtracts
-/// the 500 µs. Between calls the caller pauses 200 µs, so that the kept
-/// thread is asleep as it would be between calls.
+/// scoped spawn, or kept between calls and woken through a mutex and a
+/// condition variable, either at once or after spinning for up to 1 ms as
+/// a workspace's kept threads do. The caller works while the second thread
+/// starts, as a call's own shard does; each time subtracts the 500 µs.
+/// Between calls the caller pauses 200 µs, long enough for a kept thread
+/// that does not spin to fall asleep.
 fn bench_thread_start(c: &mut Criterion) {
     let mut group = c.benchmark_group("thread_start");
     group
@@ -213,7 +215,7 @@ fn bench_thread_start(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(3))
         .warm_up_time(Duration::from_millis(500));
     let shard = Duration::from_micros(500);
-    let timed = |iters: u64, mut call: Box<dyn FnMut() + '_>| {
+    let timed = |iters: u64, call: &mut dyn FnMut()| {
         let mut total = Duration::ZERO;
         for _ in 0..iters {
             std::thread::sleep(Duration::from_micros(200));
@@ -225,59 +227,76 @@ fn bench_thread_start(c: &mut Criterion) {
     };
     group.bench_function("started_for_the_call", |b| {
         b.iter_custom(|iters| {
-            timed(
-                iters,
-                Box::new(|| {
-                    std::thread::scope(|scope| {
-                        scope.spawn(|| work_for(shard));
-                        work_for(shard);
-                    });
-                }),
-            )
+            timed(iters, &mut || {
+                std::thread::scope(|scope| {
+                    scope.spawn(|| work_for(shard));
+                    work_for(shard);
+                });
+            })
         })
     });
-    // 0: idle, 1: asked to work, 2: done, 3: asked to end.
-    let state = (Mutex::new(0_u8), Condvar::new());
-    std::thread::scope(|scope| {
-        scope.spawn(|| {
-            let (lock, changed) = &state;
-            let mut s = lock.lock().unwrap();
-            loop {
-                match *s {
-                    1 => {
-                        drop(s);
+    for (name, spin) in [
+        ("kept_sleeping", Duration::ZERO),
+        ("kept_spinning", Duration::from_millis(1)),
+    ] {
+        let kept = Kept::default();
+        std::thread::scope(|scope| {
+            scope.spawn(|| kept.serve(spin, shard));
+            group.bench_function(name, |b| {
+                b.iter_custom(|iters| {
+                    timed(iters, &mut || {
+                        kept.post(Kept::ASKED);
                         work_for(shard);
-                        s = lock.lock().unwrap();
-                        *s = 2;
-                        changed.notify_all();
-                    }
-                    3 => return,
-                    _ => s = changed.wait(s).unwrap(),
-                }
-            }
+                        kept.wait_for(Kept::DONE, spin);
+                    })
+                })
+            });
+            kept.post(Kept::ENDED);
         });
-        let (lock, changed) = &state;
-        group.bench_function("kept", |b| {
-            b.iter_custom(|iters| {
-                timed(
-                    iters,
-                    Box::new(|| {
-                        *lock.lock().unwrap() = 1;
-                        changed.notify_all();
-                        work_for(shard);
-                        let mut s = lock.lock().unwrap();
-                        while *s != 2 {
-                            s = changed.wait(s).unwrap();
-                        }
-                        *s = 0;
-                    }),
-                )
-            })
-        });
-        *lock.lock().unwrap() = 3;
-        changed.notify_all();
-    });
+    }
     group.finish();
+}
+
+/// A kept thread's state (asked to work, done, ended), which it and the
+/// caller wait on: spinning on the atomic copy for up to a given time, then
+/// sleeping on the condition variable.
+#[derive(Default)]
+struct Kept {
+    state: Mutex<u8>,
+    seen: AtomicU8,
+    changed: Condvar,
+}
+
+impl Kept {
+    const ASKED: u8 = 1;
+    const DONE: u8 = 2;
+    const ENDED: u8 = 3;
+
+    fn post(&self, state: u8) {
+        *self.state.lock().unwrap() = state;
+        self.seen.store(state, Ordering::Release);
+        self.changed.notify_all();
+    }
+
+    fn wait_for(&self, state: u8, spin: Duration) -> u8 {
+        let start = Instant::now();
+        let waiting = |s: u8| s != state && s != Kept::ENDED;
+        while waiting(self.seen.load(Ordering::Acquire)) && start.elapsed() < spin {
+            std::hint::spin_loop();
+        }
+        let mut s = self.state.lock().unwrap();
+        while waiting(*s) {
+            s = self.changed.wait(s).unwrap();
+        }
+        *s
+    }
+
+    fn serve(&self, spin: Duration, shard: Duration) {
+        while self.wait_for(Kept::ASKED, spin) == Kept::ASKED {
+            work_for(shard);
+            self.post(Kept::DONE);
+        }
+    }
 }
 
 /// Saving an S2-sized network (64-128-10, 9 472 weights) as text and

@@ -132,3 +132,29 @@ fn a_deep_network_with_biases_allocates_nothing_when_warm() {
         assert_eq!(again, 0, "N = {n}");
     }
 }
+
+/// A batch shared with the workspace's kept threads: once they are
+/// started and the buffers warm, a call allocates nothing on the calling
+/// thread (the threads run the single-threaded pass above).
+#[test]
+fn a_batch_shared_with_kept_threads_allocates_nothing_when_warm() {
+    let net = Network::builder(64)
+        .biased_layer(128, Activation::Tanh)
+        .biased_layer(64, Activation::Relu)
+        .layer(32, Activation::Sigmoid)
+        .biased_layer(10, Activation::Identity)
+        .build()
+        .unwrap();
+    let n = 1024;
+    let x = Matrix::randn(n, 64, 2).map(sigmoid);
+    let y = Matrix::randn(n, 10, 3);
+    for threads in [2, 3] {
+        let mut ws = Workspace::with_threads(NonZeroUsize::new(threads).unwrap());
+        net.cost_and_gradients_in(&x, &y, &mut ws).unwrap();
+        let again = allocations_in(|| {
+            net.cost_and_gradients_in(&x, &y, &mut ws).unwrap();
+            net.gradients_in(&x, &y, &mut ws).unwrap();
+        });
+        assert_eq!(again, 0, "{threads} threads");
+    }
+}

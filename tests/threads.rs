@@ -106,3 +106,50 @@ fn more_threads_than_shards() {
         .collect();
     assert!(max_abs(&diff) <= 1e-12 * max_abs(&one.to_vec()));
 }
+
+/// A network too large to copy for the workspace's kept threads: the call
+/// shares its batch with threads of its own, with the same guarantees.
+#[test]
+fn a_network_too_large_to_copy_is_shared_all_the_same() {
+    let net = backprop::Network::random(&[520, 520], 3).unwrap();
+    assert!(net.params().len() > 1 << 18);
+    let x = Matrix::randn(64, 520, 4).map(sigmoid);
+    let y = Matrix::randn(64, 520, 5).map(sigmoid);
+    let mut single = threads(1);
+    let (j1, g1) = net.cost_and_gradients_in(&x, &y, &mut single).unwrap();
+    let g1 = g1.to_vec();
+    let scale = max_abs(&g1);
+    let mut ws = threads(2);
+    let (j, g) = net.cost_and_gradients_in(&x, &y, &mut ws).unwrap();
+    let g = g.to_vec();
+    assert!(relative_eq!(j, j1, epsilon = 0.0, max_relative = 1e-12));
+    for (a, b) in g.iter().zip(&g1) {
+        assert!((a - b).abs() <= 1e-12 * scale, "{a} vs {b}");
+    }
+    let (j_again, again) = net.cost_and_gradients_in(&x, &y, &mut ws).unwrap();
+    assert_eq!(j_again.to_bits(), j.to_bits());
+    assert_eq!(again.to_vec(), g);
+}
+
+/// A workspace's kept threads spin for a while after each call and then
+/// sleep: calls made one after another, after a pause they sleep through,
+/// and after the workspace served another network all give the same bits.
+#[test]
+fn kept_threads_give_the_same_bits_awake_or_asleep() {
+    let net = backprop::Network::random(&[24, 40, 16, 3], 6).unwrap();
+    let other = backprop::Network::random(&[24, 8, 3], 7).unwrap();
+    let x = Matrix::randn(600, 24, 8).map(sigmoid);
+    let y = Matrix::randn(600, 3, 9).map(sigmoid);
+    let mut ws = threads(2);
+    let (j, g) = net.cost_and_gradients_in(&x, &y, &mut ws).unwrap();
+    let g = g.to_vec();
+    for pause_ms in [0, 0, 5, 0, 20] {
+        std::thread::sleep(std::time::Duration::from_millis(pause_ms));
+        if pause_ms == 20 {
+            other.cost_and_gradients_in(&x, &y, &mut ws).unwrap();
+        }
+        let (j_again, again) = net.cost_and_gradients_in(&x, &y, &mut ws).unwrap();
+        assert_eq!(j_again.to_bits(), j.to_bits(), "after {pause_ms} ms");
+        assert_eq!(again.to_vec(), g, "after {pause_ms} ms");
+    }
+}

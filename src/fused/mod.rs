@@ -7,8 +7,8 @@
 //! The forward pass applies f and f′ while each block of z is fresh from
 //! the product (one evaluation gives both), the output error forms ŷ, δ and
 //! ½ Σ (y − ŷ)² together, and each hidden δ is scaled by f′(z) as the
-//! product produces it. After the first call for a given shape, a
-//! single-threaded call allocates nothing.
+//! product produces it. After the first call for a given shape, a call
+//! allocates nothing unless it starts threads of its own (see [`workers`]).
 //!
 //! ∂J/∂W is a sum over examples ("every example gets a vote"), so a large
 //! batch is cut into contiguous shards of rows, one per thread, and each
@@ -21,12 +21,16 @@
 //! - [`shard`]: a batch cut into shards, and one shard's pass block by block;
 //! - [`pass`]: the derivation, one function per equation;
 //! - [`products`]: the products, by the blocked kernels or in order;
-//! - this module: the buffers, the threads and the ordered reduction.
+//! - [`workers`]: the threads a workspace keeps for the shards after the
+//!   first;
+//! - this module: the buffers, the threads of each call and the ordered
+//!   reduction.
 
 mod pass;
 pub(crate) mod plan;
 mod products;
 mod shard;
+mod workers;
 
 use std::num::NonZeroUsize;
 
@@ -37,6 +41,7 @@ use crate::layer::{Layer, Term, finite_or_overflow};
 use crate::matrix::all_finite;
 use pass::Net;
 use shard::{Cut, Layout, Regions, ShardBuffers, Tiny};
+use workers::Workers;
 
 /// The buffers of the pass and its thread setting, reused from call to
 /// call: they grow to the largest shape they have served and never shrink.
@@ -59,6 +64,8 @@ pub(crate) struct Buffers {
     fitted: (usize, Option<usize>),
     fitted_layers: Vec<(usize, usize, bool)>,
     plan: Plan,
+    /// The threads that take shards 1, 2, … of a shared batch.
+    workers: Workers,
     /// Whether some layer's rows of W could start on cache lines.
     may_copy: bool,
 }
@@ -104,6 +111,7 @@ impl Buffers {
             fitted: (0, None),
             fitted_layers: Vec::new(),
             plan: Plan::default(),
+            workers: Workers::default(),
             may_copy: false,
         }
     }
@@ -209,31 +217,38 @@ impl Buffers {
     /// Copies onto cache lines the weights that need it (they may have
     /// changed since the last call, so this is done on every call).
     fn line_up(&mut self, layers: &[Layer]) {
-        // The product kernels read rows of W in place, 8 values at a time:
-        // where W's rows could start on cache lines but its storage does
-        // not, a copy that does.
-        self.copies.clear();
-        let mut lined = 0;
-        for layer in layers {
+        line_up(layers, &mut self.lined, &mut self.copies);
+    }
+}
+
+/// Copies into `lined` the weights of `layers` that need to be on cache
+/// lines, and notes in `copies` where each layer's copy starts, if it has
+/// one.
+fn line_up(layers: &[Layer], lined: &mut Vec<f64>, copies: &mut Vec<Option<usize>>) {
+    // The product kernels read rows of W in place, 8 values at a time:
+    // where W's rows could start on cache lines but its storage does not,
+    // a copy that does.
+    copies.clear();
+    let mut len = 0;
+    for layer in layers {
+        let w = layer.weights.as_slice();
+        let aligned = (w.as_ptr() as usize).is_multiple_of(LINE * size_of::<f64>());
+        if layer.units().is_multiple_of(LINE) && !aligned {
+            copies.push(Some(len));
+            len += lines_for(w.len());
+        } else {
+            copies.push(None);
+        }
+    }
+    if len == 0 {
+        return;
+    }
+    grow(lined, len);
+    let lined = on_lines(lined);
+    for (layer, at) in layers.iter().zip(copies.iter()) {
+        if let Some(at) = *at {
             let w = layer.weights.as_slice();
-            let aligned = (w.as_ptr() as usize).is_multiple_of(LINE * size_of::<f64>());
-            if layer.units().is_multiple_of(LINE) && !aligned {
-                self.copies.push(Some(lined));
-                lined += lines_for(w.len());
-            } else {
-                self.copies.push(None);
-            }
-        }
-        if lined == 0 {
-            return;
-        }
-        grow(&mut self.lined, lined);
-        let copies = on_lines(&mut self.lined);
-        for (layer, at) in layers.iter().zip(&self.copies) {
-            if let Some(at) = *at {
-                let w = layer.weights.as_slice();
-                copies[at..at + w.len()].copy_from_slice(w);
-            }
+            lined[at..at + w.len()].copy_from_slice(w);
         }
     }
 }
@@ -250,6 +265,8 @@ pub(crate) fn backpropagate(
     n: usize,
     bufs: &mut Buffers,
 ) -> Result<f64, Error> {
+    bufs.workers
+        .settle(bufs.shards.get_mut(1..).unwrap_or_default());
     let Plan {
         shards,
         block,
@@ -260,6 +277,7 @@ pub(crate) fn backpropagate(
         layout,
         lined,
         copies,
+        workers,
         ..
     } = bufs;
     let net = Net {
@@ -283,7 +301,7 @@ pub(crate) fn backpropagate(
     let half_sse = if tiny {
         gemm::dispatch(path, Tiny(cut.whole(first)))?
     } else {
-        run_shards(&cut, path, first, others)?
+        run_shards(&cut, path, first, others, workers)?
     };
     for other in others.iter() {
         for (sums, partial) in first.sums.iter_mut().zip(&other.sums) {
@@ -295,16 +313,23 @@ pub(crate) fn backpropagate(
 }
 
 /// Runs every shard of `cut` by the blocked products, the first on this
-/// thread and each other on a thread of its own; returns their
-/// ½ Σ (y − ŷ)², added in shard order.
+/// thread and each other on a thread of its own: a kept one where its
+/// shard is cheap to copy (see [`workers`]), else one started for the
+/// call, which borrows what it reads. Returns their ½ Σ (y − ŷ)², added in
+/// shard order.
 fn run_shards(
     cut: &Cut<'_>,
     path: Path,
     first: &mut ShardBuffers,
     others: &mut [ShardBuffers],
+    workers: &mut Workers,
 ) -> Result<f64, Error> {
     if others.is_empty() {
         return gemm::dispatch(path, cut.shard(0, first));
+    }
+    let mut first = || gemm::dispatch(path, cut.shard(0, first));
+    if workers::worth_copying(cut) {
+        return workers.run(cut, path, first, others);
     }
     std::thread::scope(|scope| {
         let handles: Vec<_> = others
@@ -315,7 +340,7 @@ fn run_shards(
                 scope.spawn(move || gemm::dispatch(path, shard))
             })
             .collect();
-        let mut half_sse = gemm::dispatch(path, cut.shard(0, first));
+        let mut half_sse = first();
         // Joined and added in shard order, whatever order they end in.
         for handle in handles {
             let shard = handle

@@ -45,6 +45,15 @@ pub(super) struct Layout {
     pub sum_offsets: Vec<usize>,
 }
 
+impl Layout {
+    /// Becomes a copy of `from`, in the storage it has.
+    pub fn copy_from(&mut self, from: &Layout) {
+        self.term_offsets.clone_from(&from.term_offsets);
+        self.regions = from.regions;
+        self.sum_offsets.clone_from(&from.sum_offsets);
+    }
+}
+
 /// A batch and how it is cut into shards.
 #[derive(Clone, Copy)]
 pub(super) struct Cut<'a> {
@@ -64,6 +73,18 @@ impl<'a> Cut<'a> {
     where
         'a: 'b,
     {
+        let (rows, x, y) = self.rows_of(s);
+        Shard {
+            cut: self,
+            x,
+            y,
+            rows,
+            bufs,
+        }
+    }
+
+    /// How many rows shard `s` holds, and its rows of X and y.
+    pub fn rows_of(&self, s: usize) -> (usize, &'a [f64], &'a [f64]) {
         let Cut { n, shards, .. } = *self;
         let layers = self.net.layers;
         let (inputs, outputs) = (layers[0].inputs(), layers[layers.len() - 1].units());
@@ -75,13 +96,11 @@ impl<'a> Cut<'a> {
             let (size, longer) = (n / shards, n % shards);
             (s * size + s.min(longer), size + usize::from(s < longer))
         };
-        Shard {
-            cut: self,
-            x: &self.x[start * inputs..(start + rows) * inputs],
-            y: &self.y[start * outputs..(start + rows) * outputs],
+        (
             rows,
-            bufs,
-        }
+            &self.x[start * inputs..(start + rows) * inputs],
+            &self.y[start * outputs..(start + rows) * outputs],
+        )
     }
 
     /// The whole batch as one shard, with its buffers.

@@ -110,3 +110,52 @@ fn the_in_order_path_agrees_with_the_trace_on_both_sides_of_its_threshold() {
         }
     }
 }
+
+/// A call whose own shard panics after a kept thread has taken another:
+/// the next call takes the buffers back and gives the same bits as before.
+#[test]
+fn a_panic_on_the_calling_thread_leaves_the_kept_threads_in_order() {
+    let net = deep();
+    let n = 600;
+    let x = Matrix::randn(n, 24, 8).map(sigmoid);
+    let y = Matrix::randn(n, 16, 9);
+    let mut ws = Workspace::with_threads(NonZeroUsize::new(2).unwrap());
+    net.backpropagate(&x, &y, &mut ws).unwrap();
+    let want = ws.buffers().unrolled_gradients();
+
+    let bufs = ws.buffers();
+    let Plan { shards, block, .. } = bufs.fit(net.layers(), n);
+    assert_eq!(shards, 2);
+    let Buffers {
+        shards: shard_buffers,
+        layout,
+        lined,
+        copies,
+        workers,
+        path,
+        ..
+    } = bufs;
+    let cut = Cut {
+        net: Net {
+            layers: net.layers(),
+            lined: on_lines(lined),
+            copies,
+        },
+        n,
+        shards,
+        block,
+        x: x.as_slice(),
+        y: y.as_slice(),
+        layout,
+    };
+    assert!(workers::worth_copying(&cut));
+    let (_, others) = shard_buffers.split_first_mut().unwrap();
+    let path = *path;
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        workers.run(&cut, path, || panic!("on the calling thread"), others)
+    }));
+    assert!(panicked.is_err());
+
+    net.backpropagate(&x, &y, &mut ws).unwrap();
+    assert_eq!(ws.buffers().unrolled_gradients(), want);
+}

@@ -11,8 +11,8 @@ use crate::net::{Gradients, Network, NetworkGradients};
 
 /// Reusable buffers for the fused gradient pass of [`TwoLayerNet`](crate::TwoLayerNet) and
 /// [`Network`] (`gradients_in` and `cost_and_gradients_in`):
-/// after the first call for a given batch size and network shape, a
-/// single-threaded call allocates nothing.
+/// after the first call for a given batch size and network shape, a call
+/// allocates nothing, on one thread or on its kept threads.
 ///
 /// A workspace grows to the largest shape it has seen and can serve any
 /// network and batch; for a large batch it holds a block of rows per thread
@@ -25,6 +25,16 @@ use crate::net::{Gradients, Network, NetworkGradients};
 /// fixes the count. For a given batch and thread count the result is the
 /// same bit for bit on every run (the crate docs, "Determinism", say what
 /// can change it).
+///
+/// A workspace keeps the threads it shares batches with: the first call
+/// that shares one among t threads starts t − 1, which wait between calls
+/// and end when the workspace is dropped (a clone starts its own). A kept
+/// thread spins before it sleeps, for as long as its last share of a call
+/// took and at most 1 ms, so that calls made one after another find it
+/// awake; it never spins longer than it worked. Each call copies to them
+/// their rows of X and y and the weights, a small part of their work; a
+/// call whose share would take more than 2 MiB to copy starts threads of
+/// its own that borrow them instead.
 ///
 /// A call that fails leaves the gradients of the last successful call in
 /// place.
@@ -88,8 +98,8 @@ impl Workspace {
     }
 
     /// An empty workspace that shares every batch among `threads` threads
-    /// (fewer when the batch has fewer rows). One thread never spawns and
-    /// never allocates once warm.
+    /// (fewer when the batch has fewer rows). One thread never starts
+    /// another; neither allocates once warm.
     ///
     /// # Examples
     ///
