@@ -28,13 +28,14 @@ use crate::net::{Gradients, Network, NetworkGradients};
 ///
 /// A workspace keeps the threads it shares batches with: the first call
 /// that shares one among t threads starts t − 1, which wait between calls
-/// and end when the workspace is dropped (a clone starts its own). A kept
-/// thread spins before it sleeps, for as long as its last share of a call
-/// took and at most 1 ms, so that calls made one after another find it
-/// awake; it never spins longer than it worked. Each call copies to them
-/// their rows of X and y and the weights, a small part of their work; a
-/// call whose share would take more than 2 MiB to copy starts threads of
-/// its own that borrow them instead.
+/// and end when the workspace is dropped (a clone starts its own; the
+/// workspace behind `gradients`, one per calling thread, keeps them while
+/// that thread lives). A kept thread spins before it sleeps, for as long
+/// as its last share of a call took and at most 1 ms, so that calls made
+/// one after another find it awake; it never spins longer than it worked.
+/// Each call copies to them their rows of X and y and the weights, a small
+/// part of their work; a call whose share would take more than 2 MiB to
+/// copy starts threads of its own that borrow them instead.
 ///
 /// A call that fails leaves the gradients of the last successful call in
 /// place.
