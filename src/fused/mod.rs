@@ -21,11 +21,14 @@
 //! - [`shard`]: a batch cut into shards, and one shard's pass block by block;
 //! - [`pass`]: the derivation, one function per equation;
 //! - [`products`]: the products, by the blocked kernels or in order;
+//! - [`lined`]: weights copied onto cache lines, and buffers sized in
+//!   lines;
 //! - [`workers`]: the threads a workspace keeps for the shards after the
 //!   first;
 //! - this module: the buffers, the threads of each call and the ordered
 //!   reduction.
 
+mod lined;
 mod pass;
 pub(crate) mod plan;
 mod products;
@@ -39,6 +42,7 @@ use crate::error::Error;
 use crate::gemm::{self, LINE, Path, on_lines};
 use crate::layer::{Layer, Term, finite_or_overflow};
 use crate::matrix::all_finite;
+use lined::{grow, line_up, lines_for};
 use pass::Net;
 use shard::{Cut, Layout, Regions, ShardBuffers, Tiny};
 use workers::Workers;
@@ -83,18 +87,6 @@ struct Plan {
 impl Default for Buffers {
     fn default() -> Self {
         Self::new(None)
-    }
-}
-
-/// `len` rounded up to whole cache lines.
-fn lines_for(len: usize) -> usize {
-    len.next_multiple_of(LINE)
-}
-
-/// Grows `buf` to hold `len` values from a cache line on.
-fn grow(buf: &mut Vec<f64>, len: usize) {
-    if buf.len() < len + LINE - 1 {
-        buf.resize(len + LINE - 1, 0.0);
     }
 }
 
@@ -218,38 +210,6 @@ impl Buffers {
     /// changed since the last call, so this is done on every call).
     fn line_up(&mut self, layers: &[Layer]) {
         line_up(layers, &mut self.lined, &mut self.copies);
-    }
-}
-
-/// Copies into `lined` the weights of `layers` that need to be on cache
-/// lines, and notes in `copies` where each layer's copy starts, if it has
-/// one.
-fn line_up(layers: &[Layer], lined: &mut Vec<f64>, copies: &mut Vec<Option<usize>>) {
-    // The product kernels read rows of W in place, 8 values at a time:
-    // where W's rows could start on cache lines but its storage does not,
-    // a copy that does.
-    copies.clear();
-    let mut len = 0;
-    for layer in layers {
-        let w = layer.weights.as_slice();
-        let aligned = (w.as_ptr() as usize).is_multiple_of(LINE * size_of::<f64>());
-        if layer.units().is_multiple_of(LINE) && !aligned {
-            copies.push(Some(len));
-            len += lines_for(w.len());
-        } else {
-            copies.push(None);
-        }
-    }
-    if len == 0 {
-        return;
-    }
-    grow(lined, len);
-    let lined = on_lines(lined);
-    for (layer, at) in layers.iter().zip(copies.iter()) {
-        if let Some(at) = *at {
-            let w = layer.weights.as_slice();
-            lined[at..at + w.len()].copy_from_slice(w);
-        }
     }
 }
 

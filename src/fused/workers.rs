@@ -24,7 +24,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use super::line_up;
+use super::lined::line_up;
 use super::pass::Net;
 use super::shard::{Cut, Layout, ShardBuffers};
 use crate::error::Error;
