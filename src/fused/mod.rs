@@ -225,8 +225,6 @@ pub(crate) fn backpropagate(
     n: usize,
     bufs: &mut Buffers,
 ) -> Result<f64, Error> {
-    bufs.workers
-        .settle(bufs.shards.get_mut(1..).unwrap_or_default());
     let Plan {
         shards,
         block,

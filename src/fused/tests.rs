@@ -112,7 +112,8 @@ fn the_in_order_path_agrees_with_the_trace_on_both_sides_of_its_threshold() {
 }
 
 /// A call whose own shard panics after a kept thread has taken another:
-/// the next call takes the buffers back and gives the same bits as before.
+/// the panic reaches the caller once the thread's job is back, and the
+/// next call gives the same bits as before.
 #[test]
 fn a_panic_on_the_calling_thread_leaves_the_kept_threads_in_order() {
     let net = deep();

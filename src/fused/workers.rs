@@ -300,14 +300,6 @@ pub(super) struct Workers {
 }
 
 impl Workers {
-    /// Takes back the buffers of any job still out: a call that panicked on
-    /// the calling thread returns without collecting them.
-    pub fn settle(&mut self, others: &mut [ShardBuffers]) {
-        for (worker, bufs) in self.kept.iter_mut().zip(others.iter_mut()) {
-            worker.collect(bufs);
-        }
-    }
-
     /// Shards 1, 2, … of `cut` on kept threads, each with the buffers in
     /// `others`, while `first` runs on this thread; their results added to
     /// `first`'s in shard order.
@@ -327,20 +319,26 @@ impl Workers {
         for (s, (worker, bufs)) in self.kept.iter_mut().zip(others.iter_mut()).enumerate() {
             worker.give(cut, s + 1, path, bufs);
         }
-        let mut half_sse = first();
-        let mut panic = None;
+        // A panic here, as on the kept threads, is raised only once every
+        // job is back, so that the workspace keeps its buffers.
+        let (mut half_sse, mut panic) = match catch_unwind(AssertUnwindSafe(first)) {
+            Ok(half_sse) => (half_sse, None),
+            Err(payload) => (Ok(0.0), Some(payload)),
+        };
         for (s, bufs) in others.iter_mut().enumerate() {
             let outcome = match self.kept.get_mut(s).and_then(|w| w.collect(bufs)) {
                 Some(outcome) => outcome,
+                None if panic.is_some() => continue,
                 // No thread took it: it runs here.
-                None => Ok(gemm::dispatch(path, cut.shard(s + 1, bufs))),
+                None => catch_unwind(AssertUnwindSafe(|| {
+                    gemm::dispatch(path, cut.shard(s + 1, bufs))
+                })),
             };
             match outcome {
                 Ok(shard) => half_sse = half_sse.and_then(|sum| Ok(sum + shard?)),
                 Err(payload) => panic = panic.or(Some(payload)),
             }
         }
-        // Raised only once every job is back, so that the buffers are.
         if let Some(payload) = panic {
             resume_unwind(payload);
         }
