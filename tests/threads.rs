@@ -152,4 +152,16 @@ fn kept_threads_give_the_same_bits_awake_or_asleep() {
         assert_eq!(j_again.to_bits(), j.to_bits(), "after {pause_ms} ms");
         assert_eq!(again.to_vec(), g, "after {pause_ms} ms");
     }
+    // New weights of the same shapes reach the kept threads.
+    let mut changed = net.clone();
+    let p: Vec<f64> = net.params().iter().map(|w| 0.5 * w - 0.1).collect();
+    changed.set_params(&p).unwrap();
+    let (j_kept, kept) = changed.cost_and_gradients_in(&x, &y, &mut ws).unwrap();
+    let mut fresh_ws = threads(2);
+    let (j_fresh, fresh) = changed
+        .cost_and_gradients_in(&x, &y, &mut fresh_ws)
+        .unwrap();
+    assert_eq!(j_kept.to_bits(), j_fresh.to_bits());
+    assert_eq!(kept.to_vec(), fresh.to_vec());
+    assert_ne!(kept.to_vec(), g);
 }

@@ -24,7 +24,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use super::lined::line_up;
+use super::lined::grow;
 use super::pass::Net;
 use super::shard::{Cut, Layout, ShardBuffers};
 use crate::error::Error;
@@ -67,8 +67,22 @@ impl Job {
     /// Copies shard `s` of `cut` in, and takes its buffers.
     fn fill(&mut self, cut: &Cut<'_>, s: usize, path: Path, bufs: &mut ShardBuffers) {
         let (rows, x, y) = cut.rows_of(s);
-        copy_layers(&mut self.layers, cut.net.layers);
-        line_up(&self.layers, &mut self.lined, &mut self.copies);
+        let Net {
+            layers,
+            lined,
+            copies,
+        } = cut.net;
+        // Weights the caller reads from cache lines are copied once, from
+        // its lined copy into this job's, at the same offsets.
+        copy_layers(&mut self.layers, layers, copies);
+        self.copies.clear();
+        self.copies.extend_from_slice(copies);
+        let used = (layers.iter().zip(copies))
+            .filter_map(|(layer, at)| at.map(|at| at + layer.weights.as_slice().len()))
+            .max()
+            .unwrap_or(0);
+        grow(&mut self.lined, used);
+        on_lines(&mut self.lined)[..used].copy_from_slice(&lined[..used]);
         self.layout.copy_from(cut.layout);
         self.x.clear();
         self.x.extend_from_slice(x);
@@ -117,15 +131,20 @@ impl Job {
 }
 
 /// Copies `from` into `to`, reusing `to`'s storage where the shapes match.
-fn copy_layers(to: &mut Vec<Layer>, from: &[Layer]) {
+/// The weights of a layer with a lined copy (`copies`) are not copied:
+/// the pass reads that copy instead ([`Net::w`]), so the layer serves only
+/// for its shape.
+fn copy_layers(to: &mut Vec<Layer>, from: &[Layer], copies: &[Option<usize>]) {
     to.truncate(from.len());
-    for (to, from) in to.iter_mut().zip(from.iter()) {
+    for ((to, from), at) in to.iter_mut().zip(from.iter()).zip(copies) {
         let same = to.weights.shape() == from.weights.shape()
             && to.bias.as_ref().map(|b| b.shape()) == from.bias.as_ref().map(|b| b.shape());
         if same {
-            to.weights
-                .as_mut_slice()
-                .copy_from_slice(from.weights.as_slice());
+            if at.is_none() {
+                to.weights
+                    .as_mut_slice()
+                    .copy_from_slice(from.weights.as_slice());
+            }
             if let (Some(to), Some(from)) = (&mut to.bias, &from.bias) {
                 to.as_mut_slice().copy_from_slice(from.as_slice());
             }
