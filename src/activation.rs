@@ -81,9 +81,19 @@ pub fn sigmoid_prime(z: f64) -> f64 {
 /// Tanh      f(z) = tanh z                  f′(z) = 4e / (1 + e)²,  e = e^(−2|z|)
 /// Relu      f(z) = max(z, 0)               f′(z) = 1 for z > 0, else 0 (so ReLU′(0) = 0)
 /// Identity  f(z) = z                       f′(z) = 1
+/// Softmax   f(z)ₖ = e^(zₖ − m) / Σⱼ e^(zⱼ − m),   m = maxⱼ zⱼ, over each row
 /// ```
 ///
-/// The sigmoid is the series' activation and the default. tanh is
+/// The sigmoid is the series' activation and the default.
+///
+/// Softmax acts on a whole row of z at once, so it has no element-wise f′;
+/// it is for the output layer under [`Cost::CrossEntropy`](crate::Cost::CrossEntropy),
+/// where f′ cancels and δ(L) = ŷ − y (see [`Cost`](crate::Cost)). A
+/// network rejects it on a hidden layer or with another cost. Subtracting
+/// the row's largest z first keeps every exponent ≤ 0, so no e^z
+/// overflows and the largest term is 1. [`apply`](Self::apply) and
+/// [`derivative`](Self::derivative), which see one value, treat it as a
+/// row of one: 1 and 0. tanh is
 /// computed as sign(z)·(1 − e)/(1 + e), with 1 − e = −(e^(−2|z|) − 1) from
 /// the same evaluation as e, accurate to a few ulp where e is close to 1,
 /// so that tanh keeps its relative precision near 0; f′ = 1 − tanh² is
@@ -100,6 +110,7 @@ pub fn sigmoid_prime(z: f64) -> f64 {
 /// assert_eq!(Activation::Tanh.derivative(0.0), 1.0);
 /// assert_eq!((Activation::Relu.apply(-2.0), Activation::Relu.derivative(0.0)), (0.0, 0.0));
 /// assert_eq!(Activation::Identity.apply(-2.5), -2.5);
+/// assert_eq!(Activation::Softmax.apply(-2.5), 1.0);
 /// ```
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
@@ -115,16 +126,35 @@ pub enum Activation {
     Relu,
     /// f(z) = z: a linear layer, as for an output that is not a probability.
     Identity,
+    /// f(z)ₖ = e^(zₖ) / Σⱼ e^(zⱼ) over each row: class probabilities that
+    /// sum to 1, for the output layer under cross-entropy.
+    Softmax,
 }
 
 impl Activation {
     /// Every activation, in declaration order.
-    pub const ALL: [Activation; 4] = [
+    pub const ALL: [Activation; 5] = [
         Activation::Sigmoid,
         Activation::Tanh,
         Activation::Relu,
         Activation::Identity,
+        Activation::Softmax,
     ];
+
+    /// Whether f acts on each value alone, as every activation but
+    /// [`Softmax`](Activation::Softmax) does; only those can serve a
+    /// hidden layer.
+    ///
+    /// ```
+    /// use backprop::Activation;
+    ///
+    /// assert!(Activation::Relu.is_elementwise());
+    /// assert!(!Activation::Softmax.is_elementwise());
+    /// ```
+    #[must_use]
+    pub fn is_elementwise(self) -> bool {
+        self != Activation::Softmax
+    }
 
     /// f(z), exactly as the network applies it.
     ///
@@ -160,7 +190,7 @@ impl Activation {
     }
 
     /// The name used in printed traces and saved networks: `sigmoid`,
-    /// `tanh`, `relu` or `identity`.
+    /// `tanh`, `relu`, `identity` or `softmax`.
     ///
     /// ```
     /// assert_eq!(backprop::Activation::Relu.name(), "relu");
@@ -172,6 +202,7 @@ impl Activation {
             Activation::Tanh => "tanh",
             Activation::Relu => "relu",
             Activation::Identity => "identity",
+            Activation::Softmax => "softmax",
         }
     }
 
@@ -184,6 +215,8 @@ impl Activation {
             Activation::Tanh => tanh_with_prime::<FMA>(z),
             Activation::Relu => relu_with_prime(z),
             Activation::Identity => (z, 1.0),
+            // A row of one value: e^0 / e^0, a constant.
+            Activation::Softmax => (1.0, 0.0),
         }
     }
 }
@@ -210,32 +243,49 @@ impl Routine for Scalar {
     }
 }
 
-/// A layer's activation over a block of rows of z, `cols` values each:
+/// What [`activate`] writes beside a(l) = f(z(l)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Beside {
+    /// f′(z), which backpropagation multiplies δ by.
+    Derivative,
+    /// z itself (with the bias added): for an output layer under
+    /// cross-entropy, whose δ needs no f′ and whose J is computed from z
+    /// so that ln ŷ never rounds to ln 0. Softmax always writes z.
+    Z,
+}
+
+/// A layer's activation over a block of rows of z, `units` values each:
 /// every z replaced by f(z + b), with b the layer's bias where it has one,
-/// and f′(z + b) written beside it, from one evaluation per element in
-/// branch-free code the compiler vectorises. With `FMA` as the running path
-/// sets it, equal element by element to [`Activation::apply`] and
-/// [`Activation::derivative`] of z + b. Returns whether every z + b was
+/// and f′(z + b) or z + b written beside it, as `beside` says, from one
+/// evaluation per element in branch-free code the compiler vectorises.
+/// With `FMA` as the running path sets it, equal element by element to
+/// [`Activation::apply`] and [`Activation::derivative`] of z + b (softmax:
+/// to [`softmax_row`] of each row). Returns whether every z + b was
 /// finite.
 #[inline(always)]
 pub(crate) fn activate<const FMA: bool>(
     f: Activation,
+    units: usize,
     z: &mut [f64],
-    fp: &mut [f64],
+    beside: (&mut [f64], Beside),
     bias: Option<&[f64]>,
 ) -> bool {
+    let (fp, what) = beside;
     // One loop per activation, so that each is compiled without a branch
     // on the kind inside it.
-    match f {
-        Activation::Sigmoid => apply_rows(sigmoid_with_prime::<FMA>, z, fp, bias),
-        Activation::Tanh => apply_rows(tanh_with_prime::<FMA>, z, fp, bias),
-        Activation::Relu => apply_rows(relu_with_prime, z, fp, bias),
-        Activation::Identity => apply_rows(|z| (z, 1.0), z, fp, bias),
+    match (f, what) {
+        (Activation::Softmax, _) => softmax_rows::<FMA>(units, z, fp, bias),
+        (_, Beside::Z) => apply_rows(units, |z| (f.with_prime::<FMA>(z).0, z), z, fp, bias),
+        (Activation::Sigmoid, _) => apply_rows(units, sigmoid_with_prime::<FMA>, z, fp, bias),
+        (Activation::Tanh, _) => apply_rows(units, tanh_with_prime::<FMA>, z, fp, bias),
+        (Activation::Relu, _) => apply_rows(units, relu_with_prime, z, fp, bias),
+        (Activation::Identity, _) => apply_rows(units, |z| (z, 1.0), z, fp, bias),
     }
 }
 
 #[inline(always)]
 fn apply_rows(
+    units: usize,
     f: impl Fn(f64) -> (f64, f64),
     z: &mut [f64],
     fp: &mut [f64],
@@ -251,10 +301,7 @@ fn apply_rows(
             }
         }
         Some(b) => {
-            for (z, fp) in z
-                .chunks_exact_mut(b.len())
-                .zip(fp.chunks_exact_mut(b.len()))
-            {
+            for (z, fp) in z.chunks_exact_mut(units).zip(fp.chunks_exact_mut(units)) {
                 for ((z, fp), &b) in z.iter_mut().zip(fp.iter_mut()).zip(b) {
                     let z_b = *z + b;
                     finite &= z_b.is_finite();
@@ -266,19 +313,99 @@ fn apply_rows(
     finite
 }
 
-/// [`activate`] as a [`Routine`], with the multiply-adds of the path it
-/// runs on: f over z, f′ into fp, no bias.
-#[cfg(test)]
-pub(crate) struct Activate<'a>(pub Activation, pub &'a mut [f64], pub &'a mut [f64]);
+/// Softmax over each row of `units` values of z (+ b), z + b kept in `zs`.
+#[inline(always)]
+fn softmax_rows<const FMA: bool>(
+    units: usize,
+    z: &mut [f64],
+    zs: &mut [f64],
+    bias: Option<&[f64]>,
+) -> bool {
+    let mut finite = true;
+    for (z, zs) in z.chunks_exact_mut(units).zip(zs.chunks_exact_mut(units)) {
+        match bias {
+            Some(b) => zs
+                .iter_mut()
+                .zip(&*z)
+                .zip(b)
+                .for_each(|((s, z), b)| *s = z + b),
+            None => zs.copy_from_slice(z),
+        }
+        finite &= zs.iter().all(|z| z.is_finite());
+        softmax_row::<FMA>(zs, z);
+    }
+    finite
+}
+
+/// ŷ = softmax(z) of one row: ŷₖ = e^(zₖ − m) / Σⱼ e^(zⱼ − m) with m the
+/// row's largest z, so that every exponent is ≤ 0 and the sum lies in
+/// [1, row length]. The one form of softmax, for the fast pass and the
+/// textbook route alike.
+#[inline(always)]
+pub(crate) fn softmax_row<const FMA: bool>(z: &[f64], y_hat: &mut [f64]) {
+    let m = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let mut sum = 0.0;
+    for (y, &z) in y_hat.iter_mut().zip(z) {
+        *y = exp_nonpositive::<FMA>(z - m);
+        sum += *y;
+    }
+    let inv = 1.0 / sum;
+    y_hat.iter_mut().for_each(|y| *y *= inv);
+}
+
+/// ln Σⱼ e^(zⱼ) of one row, as m + ln Σⱼ e^(zⱼ − m): finite for finite z
+/// whose spread fits in `f64`. With [`softmax_row`], ln ŷₖ = zₖ − this.
+pub(crate) fn log_sum_exp<const FMA: bool>(z: &[f64]) -> f64 {
+    let m = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let sum = z
+        .iter()
+        .fold(0.0, |s, &z| s + exp_nonpositive::<FMA>(z - m));
+    m + sum.ln()
+}
+
+/// ln(1 + e^z), finite for finite z: max(z, 0) + ln(1 + e^(−|z|)), whose
+/// exponent is never positive. −ln σ(z) = softplus(−z) and
+/// −ln(1 − σ(z)) = softplus(z), so binary cross-entropy never takes ln 0.
+pub(crate) fn softplus<const FMA: bool>(z: f64) -> f64 {
+    z.max(0.0) + exp_nonpositive::<FMA>(-z.abs()).ln_1p()
+}
+
+/// A row-wise or element-wise activation of a whole matrix of z, with
+/// what `beside` says next to it, through the multiply-adds of the path it
+/// runs on: what the textbook route and the tests call.
+pub(crate) struct Activate<'a> {
+    pub f: Activation,
+    pub units: usize,
+    pub z: &'a mut [f64],
+    pub beside: (&'a mut [f64], Beside),
+}
 
 #[cfg(test)]
+impl<'a> Activate<'a> {
+    /// f over z, no bias, f′ into `fp`.
+    pub fn with_derivative(f: Activation, z: &'a mut [f64], fp: &'a mut [f64]) -> Self {
+        Activate {
+            f,
+            units: 1,
+            z,
+            beside: (fp, Beside::Derivative),
+        }
+    }
+}
+
 impl Routine for Activate<'_> {
     type Output = bool;
     fn run<I: Isa>(self, _: I) -> bool {
+        let Activate {
+            f,
+            units,
+            z,
+            beside,
+        } = self;
         if I::FMA {
-            activate::<true>(self.0, self.1, self.2, None)
+            activate::<true>(f, units, z, beside, None)
         } else {
-            activate::<false>(self.0, self.1, self.2, None)
+            activate::<false>(f, units, z, beside, None)
         }
     }
 }
@@ -356,7 +483,7 @@ mod tests {
         let mut fp = vec![0.0; z.len()];
         assert!(dispatch(
             Path::best(),
-            Activate(Activation::Sigmoid, &mut a, &mut fp)
+            Activate::with_derivative(Activation::Sigmoid, &mut a, &mut fp)
         ));
         for (&z, (a, fp)) in z.iter().zip(a.iter().zip(&fp)) {
             assert_eq!(a.to_bits(), sigmoid(z).to_bits(), "f({z})");
@@ -365,7 +492,7 @@ mod tests {
         let mut bad = [1.0, f64::INFINITY];
         assert!(!dispatch(
             Path::best(),
-            Activate(Activation::Sigmoid, &mut bad, &mut [0.0; 2])
+            Activate::with_derivative(Activation::Sigmoid, &mut bad, &mut [0.0; 2])
         ));
     }
 

@@ -1,26 +1,76 @@
-//! The cost functions of the series: Part 4's sum of squared errors and
-//! Part 7's regularised mean.
+//! The cost functions: Part 4's sum of squared errors, Part 7's
+//! regularised mean, and cross-entropy for classification.
 
+use crate::activation::{Activation, log_sum_exp, softplus};
 use crate::error::Error;
 use crate::layer::Layer;
 use crate::matrix::Matrix;
 
-/// Which cost J a [`TwoLayerNet`](crate::TwoLayerNet) measures and
-/// differentiates.
+/// Which cost J a network measures and differentiates.
 ///
 /// ```text
 /// SumOfSquares:   J = ½ Σ (y − ŷ)²
-///                 ∂J/∂W(2) = a(2)ᵀ·δ(3)            ∂J/∂W(1) = Xᵀ·δ(2)
+///                 δ(L) = −(y − ŷ) ⊙ f′(z(L))       ∂J/∂W(l) = a(l)ᵀ·δ(l+1)
 ///
-/// Regularised:    J = ½ Σ (y − ŷ)² / N + (λ/2)·(Σ W(1)² + Σ W(2)²)
-///                 ∂J/∂W(2) = a(2)ᵀ·δ(3) / N + λ·W(2)
-///                 ∂J/∂W(1) = Xᵀ·δ(2) / N + λ·W(1)
+/// Regularised:    J = ½ Σ (y − ŷ)² / N + (λ/2)·Σ W²
+///                 δ(L) as above                    ∂J/∂W(l) = a(l)ᵀ·δ(l+1) / N + λ·W(l)
+///
+/// CrossEntropy:   J = −Σ y·ln ŷ / N                                  (softmax output)
+///                 J = −Σ [y·ln ŷ + (1 − y)·ln(1 − ŷ)] / N            (sigmoid output)
+///                 δ(L) = ŷ − y                     ∂J/∂W(l) = a(l)ᵀ·δ(l+1) / N
+///                 (softmax: δ(L) = ŷ·Σₖ yₖ − y, which is ŷ − y for one-hot rows)
+///
+/// RegularisedCrossEntropy:  J as CrossEntropy + (λ/2)·Σ W²
+///                 δ(L) = ŷ − y                     ∂J/∂W(l) = a(l)ᵀ·δ(l+1) / N + λ·W(l)
 /// ```
 ///
-/// N is the number of examples in the batch. The errors δ(3) and δ(2) are
-/// the same for both. Dividing by N makes costs of batches of different
-/// sizes comparable (training against testing); the λ term penalises large
-/// weights, which is how Part 7 fights overfitting.
+/// N is the number of examples in the batch and Σ W² runs over every
+/// weight of every layer, never the biases; ∂J/∂b(l) is Σ δ(l+1), divided
+/// by N where J is. Dividing by N makes costs of batches of different
+/// sizes comparable (training against testing, or mini-batches); the λ
+/// term penalises large weights, which is how Part 7 fights overfitting.
+/// Below the output the errors δ(l) = δ(l+1)·W(l)ᵀ ⊙ f′(z(l)) are the same
+/// for every cost.
+///
+/// # Why f′ cancels under cross-entropy
+///
+/// The series finds δ(L) = ∂J/∂z(L) by the chain rule, ∂J/∂ŷ times
+/// ∂ŷ/∂z(L). For a sigmoid output and one example's term
+/// J = −[y·ln ŷ + (1 − y)·ln(1 − ŷ)]:
+///
+/// ```text
+/// ∂J/∂ŷ = −y/ŷ + (1 − y)/(1 − ŷ) = (ŷ − y) / (ŷ·(1 − ŷ))
+/// ∂ŷ/∂z = f′(z) = ŷ·(1 − ŷ)
+/// δ     = ∂J/∂ŷ · ∂ŷ/∂z = ŷ − y
+/// ```
+///
+/// For a softmax row, ŷₖ = e^(zₖ) / Σⱼ e^(zⱼ), so ∂ŷₖ/∂zⱼ = ŷₖ·([k = j] − ŷⱼ)
+/// and, with J = −Σₖ yₖ·ln ŷₖ:
+///
+/// ```text
+/// δⱼ = Σₖ (−yₖ/ŷₖ)·ŷₖ·([k = j] − ŷⱼ) = ŷⱼ·Σₖ yₖ − yⱼ = ŷⱼ − yⱼ   where Σₖ yₖ = 1
+/// ```
+///
+/// The crate computes ŷⱼ·Σₖ yₖ − yⱼ, so the gradient is exact for any
+/// targets, and ŷ − y, bit for bit, for a one-hot row.
+///
+/// The derivative of the activation, the factor that vanishes where a
+/// sigmoid saturates, is gone: a confident wrong answer gets the largest
+/// error, not the smallest. Cross-entropy is defined for a sigmoid or
+/// softmax output only (ŷ must lie in (0, 1)), and softmax for
+/// cross-entropy only; a network rejects the other pairs.
+///
+/// J is computed from z(L), never from ŷ: ln ŷₖ = zₖ − ln Σⱼ e^(zⱼ)
+/// (log-sum-exp) for softmax, and −ln σ(z) = ln(1 + e^(−z)) (softplus) for
+/// the sigmoid, so that a ŷ that rounds to 0 or 1 never gives ln 0. J is
+/// then finite for every finite z, or an [`Error::Overflow`] where it is
+/// beyond `f64`. Targets for cross-entropy lie in \[0, 1\]; for softmax,
+/// each row should sum to 1 (a one-hot row, see
+/// [`data::one_hot`](crate::data::one_hot)).
+///
+/// scikit-learn's `alpha` adds (alpha / 2N)·Σ W² to the mean loss, so it is
+/// λ = alpha / N here; PyTorch's `CrossEntropyLoss` is
+/// [`CrossEntropy`](Cost::CrossEntropy) over a softmax output.
 ///
 /// # Examples
 ///
@@ -39,10 +89,19 @@ pub enum Cost {
     /// Part 4: J = ½ Σ (y − ŷ)², the default.
     #[default]
     SumOfSquares,
-    /// Part 7: J = ½ Σ (y − ŷ)² / N + (λ/2)·(Σ W(1)² + Σ W(2)²).
+    /// Part 7: J = ½ Σ (y − ŷ)² / N + (λ/2)·Σ W².
     Regularised {
         /// The penalty λ on the squared weights, finite and ≥ 0 (the series
         /// uses 1e-4).
+        lambda: f64,
+    },
+    /// J = −Σ y·ln ŷ / N over a softmax output, or the binary form
+    /// −Σ [y·ln ŷ + (1 − y)·ln(1 − ŷ)] / N over a sigmoid output: the mean
+    /// log-loss of scikit-learn and PyTorch.
+    CrossEntropy,
+    /// Cross-entropy with Part 7's penalty: J = CrossEntropy + (λ/2)·Σ W².
+    RegularisedCrossEntropy {
+        /// The penalty λ on the squared weights, finite and ≥ 0.
         lambda: f64,
     },
 }
@@ -50,39 +109,110 @@ pub enum Cost {
 impl Cost {
     /// The cost itself if its setting is in range.
     pub(crate) fn validated(self) -> Result<Self, Error> {
-        match self {
-            Cost::Regularised { lambda } if !(lambda >= 0.0 && lambda.is_finite()) => {
-                Err(Error::InvalidSetting {
-                    what: "lambda",
-                    value: lambda,
-                })
-            }
+        match self.lambda() {
+            Some(lambda) if !(lambda >= 0.0 && lambda.is_finite()) => Err(Error::InvalidSetting {
+                what: "lambda",
+                value: lambda,
+            }),
             _ => Ok(self),
         }
     }
 
-    /// J for targets `y`, predictions `y_hat` and the weights.
-    pub(crate) fn value(self, y: &Matrix, y_hat: &Matrix, layers: &[Layer]) -> Result<f64, Error> {
-        let half_sse = half_sse(0.0, y.as_slice(), y_hat.as_slice());
-        self.value_from_half_sse(half_sse, y.rows(), layers)
+    /// λ, for the costs that penalise the weights.
+    pub(crate) fn lambda(self) -> Option<f64> {
+        match self {
+            Cost::Regularised { lambda } | Cost::RegularisedCrossEntropy { lambda } => Some(lambda),
+            Cost::SumOfSquares | Cost::CrossEntropy => None,
+        }
     }
 
-    /// J from ½ Σ (y − ŷ)² over a batch of `n` examples and the weights.
-    pub(crate) fn value_from_half_sse(
+    /// Whether J is a mean over the examples (every cost but Part 4's sum).
+    pub(crate) fn is_mean(self) -> bool {
+        self != Cost::SumOfSquares
+    }
+
+    /// Whether J is cross-entropy, whose δ(L) is ŷ − y and whose J is
+    /// computed from z(L).
+    pub(crate) fn is_cross_entropy(self) -> bool {
+        matches!(
+            self,
+            Cost::CrossEntropy | Cost::RegularisedCrossEntropy { .. }
+        )
+    }
+
+    /// The name errors and saved networks use.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Cost::SumOfSquares => "the sum of squares",
+            Cost::Regularised { .. } => "the regularised sum of squares",
+            Cost::CrossEntropy => "cross-entropy",
+            Cost::RegularisedCrossEntropy { .. } => "regularised cross-entropy",
+        }
+    }
+
+    /// Why `f` cannot serve layer `layer` of `depth` under this cost, if it
+    /// cannot: the pairs whose δ is derived are the only ones allowed.
+    pub(crate) fn unsupported(
         self,
-        half_sse: f64,
+        f: Activation,
+        layer: usize,
+        depth: usize,
+    ) -> Option<&'static str> {
+        if layer < depth {
+            return (!f.is_elementwise())
+                .then_some("softmax normalises a whole row, so it serves the output layer only");
+        }
+        match (self.is_cross_entropy(), f) {
+            (true, Activation::Sigmoid | Activation::Softmax) => None,
+            (true, _) => {
+                Some("cross-entropy takes ln ŷ, so its output layer needs sigmoid or softmax")
+            }
+            (false, Activation::Softmax) => {
+                Some("softmax's δ(L) is derived for cross-entropy only")
+            }
+            (false, _) => None,
+        }
+    }
+
+    /// J for targets `y`, and ŷ and z of the output layer `f`, and the
+    /// weights: the textbook route.
+    pub(crate) fn value(
+        self,
+        f: Activation,
+        y: &Matrix,
+        y_hat: &Matrix,
+        z: &Matrix,
+        layers: &[Layer],
+    ) -> Result<f64, Error> {
+        let loss = if self.is_cross_entropy() {
+            crate::gemm::dispatch(
+                crate::gemm::Path::best(),
+                LogLoss(f, y.cols(), 0.0, y.as_slice(), z.as_slice()),
+            )
+        } else {
+            half_sse(0.0, y.as_slice(), y_hat.as_slice())
+        };
+        self.value_from_loss(loss, y.rows(), layers)
+    }
+
+    /// J from the summed loss of a batch of `n` examples (½ Σ (y − ŷ)², or
+    /// −Σ y·ln ŷ …) and the weights.
+    pub(crate) fn value_from_loss(
+        self,
+        loss: f64,
         n: usize,
         layers: &[Layer],
     ) -> Result<f64, Error> {
-        let j = match self {
-            Cost::SumOfSquares => half_sse,
-            Cost::Regularised { lambda } => {
-                // The weights only: λ does not apply to biases.
-                let weights = layers.iter().flat_map(|l| l.weights.as_slice());
-                let penalty: f64 = weights.map(|&w| 0.5 * lambda * w * w).sum();
-                half_sse / n as f64 + penalty
-            }
+        let mut j = if self.is_mean() {
+            loss / n as f64
+        } else {
+            loss
         };
+        if let Some(lambda) = self.lambda() {
+            // The weights only: λ does not apply to biases.
+            let weights = layers.iter().flat_map(|l| l.weights.as_slice());
+            j += weights.map(|&w| 0.5 * lambda * w * w).sum::<f64>();
+        }
         if j.is_finite() {
             Ok(j)
         } else {
@@ -99,11 +229,12 @@ impl Cost {
 
     /// Turns the unscaled sum over examples into ∂J/∂W, in place.
     pub(crate) fn finish_gradient(self, summed: &mut [f64], w: &Matrix, n: usize) {
-        if let Cost::Regularised { lambda } = self {
-            let n = n as f64;
-            for (g, &w) in summed.iter_mut().zip(w.as_slice()) {
-                *g = *g / n + lambda * w;
-            }
+        if !self.is_mean() {
+            return;
+        }
+        let (n, lambda) = (n as f64, self.lambda().unwrap_or(0.0));
+        for (g, &w) in summed.iter_mut().zip(w.as_slice()) {
+            *g = *g / n + lambda * w;
         }
     }
 
@@ -111,20 +242,44 @@ impl Cost {
     /// penalty λ applies to weights only, so a bias's gradient is only
     /// divided by N.
     pub(crate) fn finish_bias_gradient(self, summed: &mut [f64], n: usize) {
-        if let Cost::Regularised { .. } = self {
+        if self.is_mean() {
             let n = n as f64;
             summed.iter_mut().for_each(|g| *g /= n);
         }
     }
 
-    /// The equations of ∂J/∂W(1) and ∂J/∂W(2), for printing a trace.
-    pub(crate) fn gradient_equations(self) -> [&'static str; 2] {
-        match self {
-            Cost::SumOfSquares => ["∂J/∂W(1) = Xᵀ·δ(2)", "∂J/∂W(2) = a(2)ᵀ·δ(3)"],
-            Cost::Regularised { .. } => [
-                "∂J/∂W(1) = Xᵀ·δ(2) / N + λ·W(1)",
-                "∂J/∂W(2) = a(2)ᵀ·δ(3) / N + λ·W(2)",
-            ],
+    /// The output layer's error terms, for an output layer `f` of `units`
+    /// units: `beside` holds what [`activate`](crate::activation::activate)
+    /// wrote beside ŷ on entry (f′(z(L)), or z(L) under cross-entropy) and
+    /// δ(L) on return. Returns `sum` + this block's loss, added in order.
+    pub(crate) fn output_errors<const FMA: bool>(
+        self,
+        f: Activation,
+        units: usize,
+        sum: f64,
+        y: &[f64],
+        y_hat: &[f64],
+        beside: &mut [f64],
+    ) -> f64 {
+        if self.is_cross_entropy() {
+            let sum = log_loss::<FMA>(f, units, sum, y, beside);
+            cross_entropy_errors(f, units, y, y_hat, beside);
+            sum
+        } else {
+            // δ(L) = −(y − ŷ) ⊙ f′(z(L))
+            for ((delta, &f), &y) in beside.iter_mut().zip(y_hat).zip(y) {
+                *delta *= f - y;
+            }
+            half_sse(sum, y, y_hat)
+        }
+    }
+
+    /// The equation of the output error δ(`l`), for printing a trace.
+    pub(crate) fn output_error_equation(self, l: usize) -> String {
+        if self.is_cross_entropy() {
+            format!("δ({l}) = ŷ − y")
+        } else {
+            format!("δ({l}) = −(y − ŷ) ⊙ f′(z({l}))")
         }
     }
 }
@@ -136,23 +291,85 @@ pub(crate) fn half_squared_error(y: f64, y_hat: f64) -> f64 {
     0.5 * (y - y_hat) * (y - y_hat)
 }
 
-/// ½ Σ (y − ŷ)², summed in order onto `sum`: the one sum behind every J,
-/// so that the fast path, row block after row block, and [`Cost::value`]
-/// give the same bits.
+/// ½ Σ (y − ŷ)², summed in order onto `sum`: the one sum behind every
+/// sum-of-squares J, so that the fast path, row block after row block, and
+/// [`Cost::value`] give the same bits.
 fn half_sse(sum: f64, y: &[f64], y_hat: &[f64]) -> f64 {
     y.iter()
         .zip(y_hat)
         .fold(sum, |sum, (&y, &f)| sum + half_squared_error(y, f))
 }
 
-/// The output layer's error terms: `delta3` holds f′(z(3)) on entry and
-/// δ(3) = −(y − ŷ) ⊙ f′(z(3)) on return. Returns `sum` + ½ Σ (y − ŷ)²,
-/// added in order.
-pub(crate) fn output_errors(sum: f64, y: &[f64], y_hat: &[f64], delta3: &mut [f64]) -> f64 {
-    for ((delta3, &f), &y) in delta3.iter_mut().zip(y_hat).zip(y) {
-        *delta3 *= f - y;
+/// The cross-entropy loss of rows of z(L), `units` each, against `y`,
+/// summed in order onto `sum`: the one sum behind every cross-entropy J.
+///
+/// ```text
+/// softmax:  Σₖ yₖ·(lse(z) − zₖ)                      = −Σₖ yₖ·ln ŷₖ
+/// sigmoid:  Σₖ yₖ·softplus(−zₖ) + (1 − yₖ)·softplus(zₖ) = −Σₖ [yₖ·ln ŷₖ + (1 − yₖ)·ln(1 − ŷₖ)]
+/// ```
+///
+/// Every term is ≥ 0 and finite for finite z; a target of 0 contributes
+/// nothing, even where its ln ŷ would be −∞.
+#[inline(always)]
+fn log_loss<const FMA: bool>(f: Activation, units: usize, sum: f64, y: &[f64], z: &[f64]) -> f64 {
+    let term = |y: f64, minus_ln: f64| if y == 0.0 { 0.0 } else { y * minus_ln };
+    if f == Activation::Softmax {
+        y.chunks_exact(units)
+            .zip(z.chunks_exact(units))
+            .fold(sum, |sum, (y, z)| {
+                let lse = log_sum_exp::<FMA>(z);
+                y.iter()
+                    .zip(z)
+                    .fold(sum, |sum, (&y, &z)| sum + term(y, lse - z))
+            })
+    } else {
+        y.iter().zip(z).fold(sum, |sum, (&y, &z)| {
+            sum + term(y, softplus::<FMA>(-z)) + term(1.0 - y, softplus::<FMA>(z))
+        })
     }
-    half_sse(sum, y, y_hat)
+}
+
+/// δ(L) of cross-entropy, into `delta`, for rows of `units` outputs `f`:
+/// ŷ − y for a sigmoid output; for softmax ŷ·Σₖ yₖ − y, the exact
+/// derivative for any targets, which is ŷ − y, bit for bit, where the row
+/// sums to 1 (see [`Cost`]). f′ has cancelled.
+pub(crate) fn cross_entropy_errors(
+    f: Activation,
+    units: usize,
+    y: &[f64],
+    y_hat: &[f64],
+    delta: &mut [f64],
+) {
+    if f == Activation::Softmax {
+        for ((delta, y_hat), y) in (delta.chunks_exact_mut(units))
+            .zip(y_hat.chunks_exact(units))
+            .zip(y.chunks_exact(units))
+        {
+            let total: f64 = y.iter().sum();
+            for ((d, &f), &y) in delta.iter_mut().zip(y_hat).zip(y) {
+                *d = f * total - y;
+            }
+        }
+    } else {
+        for ((d, &f), &y) in delta.iter_mut().zip(y_hat).zip(y) {
+            *d = f - y;
+        }
+    }
+}
+
+/// [`log_loss`] with the multiply-adds of the path it runs on.
+struct LogLoss<'a>(Activation, usize, f64, &'a [f64], &'a [f64]);
+
+impl crate::gemm::Routine for LogLoss<'_> {
+    type Output = f64;
+    fn run<I: crate::gemm::Isa>(self, _: I) -> f64 {
+        let LogLoss(f, units, sum, y, z) = self;
+        if I::FMA {
+            log_loss::<true>(f, units, sum, y, z)
+        } else {
+            log_loss::<false>(f, units, sum, y, z)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -171,11 +388,16 @@ mod tests {
             .unwrap();
         let layers = layers.layers();
         // ½(0.25 + 0.25) = 0.25
-        assert_eq!(Cost::SumOfSquares.value(&y, &y_hat, layers), Ok(0.25));
+        let z = Matrix::zeros(2, 1);
+        let f = Activation::Sigmoid;
+        assert_eq!(
+            Cost::SumOfSquares.value(f, &y, &y_hat, &z, layers),
+            Ok(0.25)
+        );
         // 0.25 / 2 + (0.1 / 2)·(1 + 4 + 9 + 1) = 0.125 + 0.75: the bias
         // is not penalised.
         let j = Cost::Regularised { lambda: 0.1 }
-            .value(&y, &y_hat, layers)
+            .value(f, &y, &y_hat, &z, layers)
             .unwrap();
         assert!((j - 0.875).abs() < 1e-15);
     }

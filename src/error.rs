@@ -171,6 +171,36 @@ pub enum Error {
         /// (`"z(2)"`, `"J"`, `"dJ/dW(1)"`, …).
         what: &'static str,
     },
+    /// A layer's activation cannot serve where it is, or has no derived
+    /// δ(L) under the network's cost: softmax on a hidden layer, softmax
+    /// with a cost other than cross-entropy, or cross-entropy over an
+    /// output that is neither sigmoid nor softmax.
+    Unsupported {
+        /// The layer, numbered from 1 as W(l) is.
+        layer: usize,
+        /// Its activation.
+        activation: crate::Activation,
+        /// The network's cost, named.
+        cost: &'static str,
+        /// Why the pair is refused.
+        reason: &'static str,
+    },
+    /// A target of cross-entropy lies outside \[0, 1\].
+    TargetRange {
+        /// Position of the first such target (row, column).
+        at: Shape,
+        /// Its value.
+        value: f64,
+    },
+    /// A class label is not below the number of classes.
+    Label {
+        /// The example, from 0.
+        row: usize,
+        /// Its label.
+        label: usize,
+        /// The number of classes.
+        classes: usize,
+    },
     /// A saved network or scaling could not be read: what is wrong, and on
     /// which line of the text (numbered from 1).
     Load {
@@ -284,6 +314,28 @@ impl fmt::Display for Error {
             Error::Overflow { what } => write!(
                 f,
                 "{what} overflowed f64: the weights or data are too large"
+            ),
+            Error::Unsupported {
+                layer,
+                activation,
+                cost,
+                reason,
+            } => write!(
+                f,
+                "layer {layer} applies {activation} under {cost}: {reason}"
+            ),
+            Error::TargetRange { at, value } => write!(
+                f,
+                "y holds {value} at ({}, {}): cross-entropy needs targets in [0, 1]",
+                at.0, at.1
+            ),
+            Error::Label {
+                row,
+                label,
+                classes,
+            } => write!(
+                f,
+                "label {label} of example {row} is not below the number of classes, {classes}"
             ),
             Error::Load { line, reason } => write!(f, "line {line}: {reason}"),
             Error::Io { message, .. } => write!(f, "I/O error: {message}"),

@@ -220,7 +220,7 @@ pub use fused::plan::PARALLEL_WORK;
 pub use layer::Layer;
 pub use matrix::Matrix;
 pub use net::{
-    DEFAULT_EPSILON, GradientCheck, Gradients, Network, NetworkBuilder, NetworkGradients,
+    DEFAULT_EPSILON, GradientCheck, Gradients, Init, Network, NetworkBuilder, NetworkGradients,
     NetworkTrace, Trace, TwoLayerNet, Workspace, numerical_gradient, relative_error,
 };
 pub use train::{Bfgs, GradientDescent, Model, Optimiser, Progress, Report, StopReason};

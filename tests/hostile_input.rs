@@ -33,6 +33,9 @@ fn network() -> impl Strategy<Value = Network> {
         Just(Cost::SumOfSquares),
         Just(Cost::Regularised { lambda: 1e-4 }),
         Just(Cost::Regularised { lambda: f64::MAX }),
+        Just(Cost::CrossEntropy),
+        Just(Cost::RegularisedCrossEntropy { lambda: 1e-4 }),
+        Just(Cost::RegularisedCrossEntropy { lambda: f64::MAX }),
     ];
     common::any_network(1..=3, 1..=4, hostile(), cost)
 }

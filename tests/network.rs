@@ -12,9 +12,9 @@ use backprop::{Activation, Cost, Error, Matrix, Network, TwoLayerNet, Workspace,
 use proptest::prelude::*;
 
 /// A random network: 1 to 6 weight matrices of 1 to 6 units, each layer's
-/// activation and bias chosen at random, either cost, seeded weights and
-/// biases, and a batch with X in [0, 1] and targets in the range of the
-/// output activation.
+/// activation and bias chosen at random (softmax and cross-entropy where a
+/// network takes them), any cost, seeded weights and biases, and a batch
+/// with X in [0, 1] and targets in (0, 1): softmax rows need not sum to 1.
 fn deep_problem() -> impl Strategy<Value = (Network, Matrix, Matrix)> {
     let layer = (
         1..=6usize,
@@ -27,11 +27,17 @@ fn deep_problem() -> impl Strategy<Value = (Network, Matrix, Matrix)> {
         prop::collection::vec(layer, 1..=6),
         prop_oneof![
             Just(Cost::SumOfSquares),
-            (0.0..0.1f64).prop_map(|lambda| Cost::Regularised { lambda })
+            (0.0..0.1f64).prop_map(|lambda| Cost::Regularised { lambda }),
+            Just(Cost::CrossEntropy),
+            (0.0..0.1f64).prop_map(|lambda| Cost::RegularisedCrossEntropy { lambda }),
         ],
         0..1000u64,
     )
-        .prop_map(|(n, inputs, layers, cost, seed)| {
+        .prop_map(|(n, inputs, mut layers, cost, seed)| {
+            let chosen: Vec<_> = layers.iter().map(|l| l.1).collect();
+            for (layer, f) in layers.iter_mut().zip(common::supported(&chosen, cost)) {
+                layer.1 = f;
+            }
             let mut b = Network::builder(inputs).seed(seed).cost(cost);
             for &(units, f, bias) in &layers {
                 b = if bias {
@@ -208,7 +214,16 @@ fn bad_input_is_rejected_and_changes_nothing() {
         Err(Error::LayerSizes { .. })
     ));
 
-    let net = Network::random(&[2, 3, 3, 1], 1).unwrap();
+    // The series' N(0, 1) weights, large enough that X = f64::MAX overflows.
+    let net = Network::from_weights(
+        Network::random(&[2, 3, 3, 1], 1)
+            .unwrap()
+            .layers()
+            .iter()
+            .map(|l| l.weights().scale(4.0))
+            .collect(),
+    )
+    .unwrap();
     assert_eq!(
         net.clone().with_bias(2, Matrix::zeros(1, 4)),
         Err(Error::BiasShape {

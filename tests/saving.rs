@@ -27,6 +27,9 @@ fn network() -> impl Strategy<Value = Network> {
         Just(Cost::SumOfSquares),
         prop_oneof![Just(0.0), Just(1e-4), Just(f64::MAX), 0.0..1.0]
             .prop_map(|lambda| Cost::Regularised { lambda }),
+        Just(Cost::CrossEntropy),
+        prop_oneof![Just(0.0), Just(f64::MAX), 0.0..1.0]
+            .prop_map(|lambda| Cost::RegularisedCrossEntropy { lambda }),
     ];
     common::any_network(1..=4, 1..=5, weight(), cost)
 }
@@ -217,7 +220,7 @@ fn each_malformed_file_says_what_and_where() {
     let good = "backprop network 1\nsizes 2 1\ncost regularised 0.5\n\
                 layer 1 sigmoid no-bias\nW 1\nW 2\nend\n";
     assert!(Network::load(good.as_bytes()).is_ok());
-    let cases: [(&str, &str, usize, &str); 12] = [
+    let cases: [(&str, &str, usize, &str); 13] = [
         (
             "",
             "",
@@ -259,7 +262,13 @@ fn each_malformed_file_says_what_and_where() {
             "row 2 of W(1) must be a finite f64, found `NaN`",
         ),
         ("0.5", "-0.5", 3, "λ must be finite and at least 0"),
-        ("sigmoid", "softmax", 4, "`softmax` is not an activation"),
+        ("sigmoid", "swish", 4, "`swish` is not an activation"),
+        (
+            "sigmoid",
+            "softmax",
+            4,
+            "layer 1 applies softmax under the regularised sum of squares: softmax's δ(L) is derived for cross-entropy only",
+        ),
     ];
     for (from, to, line, reason) in cases {
         let text = if from.is_empty() {

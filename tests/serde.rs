@@ -39,6 +39,20 @@ fn every_type_round_trips_bit_for_bit() {
     let two = TwoLayerNet::random(2, 3, 1, 42).unwrap();
     assert_eq!(round_trip(&two), two);
     assert_eq!(round_trip(&Cost::SumOfSquares), Cost::SumOfSquares);
+    let classifier = Network::builder(4)
+        .biased_layer(5, Activation::Relu)
+        .biased_layer(3, Activation::Softmax)
+        .cost(Cost::RegularisedCrossEntropy { lambda: 1e-3 })
+        .build()
+        .unwrap();
+    assert_eq!(round_trip(&classifier), classifier);
+    assert_eq!(round_trip(&Cost::CrossEntropy), Cost::CrossEntropy);
+    // A softmax output under the sum of squares is refused as the
+    // constructors refuse it.
+    let json = serde_json::to_string(&classifier)
+        .unwrap()
+        .replace("regularised-cross-entropy", "regularised");
+    refused::<Network>(&json, "derived for cross-entropy only");
 
     let d = data::part1_normalised();
     assert_eq!(round_trip(&d), d);

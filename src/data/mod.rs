@@ -1,14 +1,17 @@
 //! Data: [`DataSet`] for your own examples, [`Scaling`] to bring them
-//! into the sigmoid's range and back, and the series' data sets (hours of
-//! sleep and hours of study, and the test score that followed).
+//! into the sigmoid's range and back, classes as one-hot rows
+//! ([`one_hot`], [`classes`], [`accuracy`]), and the series' data sets
+//! (hours of sleep and hours of study, and the test score that followed).
 //!
 //! The series' raw values are in hours and points. The series normalises X
 //! by dividing each column by its maximum over the *training* set, and y by
 //! [`MAX_SCORE`], so that every value lies in \[0, 1\] like the sigmoid's
 //! output.
 
+mod classes;
 pub(crate) mod scaling;
 
+pub use classes::{accuracy, classes, one_hot};
 pub use scaling::{Scale, Scaling};
 
 use crate::error::Error;

@@ -24,7 +24,8 @@ impl Network {
     /// ```text
     /// backprop network 1            format name and version
     /// sizes 2 3 1                   inputs, units of each layer
-    /// cost regularised 0.0001       or: cost sum-of-squares
+    /// cost regularised 0.0001       or: sum-of-squares, cross-entropy,
+    ///                               regularised-cross-entropy 0.0001
     /// layer 1 tanh bias             layer l: its activation, bias or no-bias
     /// W 0.5 -1 0.25                 one line per row of W(1): 2 rows of 3
     /// W 1.5 0.75 -0.5
@@ -36,7 +37,8 @@ impl Network {
     /// end
     /// ```
     ///
-    /// Activations are named `sigmoid`, `tanh`, `relu` or `identity`.
+    /// Activations are named `sigmoid`, `tanh`, `relu`, `identity` or
+    /// `softmax`.
     /// Numbers are the shortest decimals that read back to the same `f64`
     /// (`-0` for −0.0, exponent form below 1e-5 and from 1e16 up, so
     /// subnormals and `f64::MAX` keep every bit). The same network always
@@ -76,6 +78,11 @@ impl Network {
             Cost::SumOfSquares => out.push_str("sum-of-squares"),
             Cost::Regularised { lambda } => {
                 out.push_str("regularised ");
+                push_number(&mut out, lambda);
+            }
+            Cost::CrossEntropy => out.push_str("cross-entropy"),
+            Cost::RegularisedCrossEntropy { lambda } => {
+                out.push_str("regularised-cross-entropy ");
                 push_number(&mut out, lambda);
             }
         }
@@ -221,7 +228,7 @@ fn parse(text: &str) -> Result<Parsed, Error> {
             .find(|a| a.name() == name)
             .ok_or_else(|| {
                 line.error(format!(
-                    "`{name}` is not an activation: use sigmoid, tanh, relu or identity"
+                    "`{name}` is not an activation: use sigmoid, tanh, relu, identity or softmax"
                 ))
             })?;
         let biased = match line.word("`bias` or `no-bias`")? {
@@ -246,7 +253,11 @@ fn parse(text: &str) -> Result<Parsed, Error> {
     end.end("`end`")?;
     lines.finish()?;
     let net = Network::assemble(weights, cost).map_err(|e| Error::Load {
-        line: 2,
+        // A layer the cost cannot serve is named at its own line.
+        line: match e {
+            Error::Unsupported { layer, .. } => layers[layer - 1],
+            _ => 2,
+        },
         reason: e.to_string(),
     })?;
     Ok(Parsed {
@@ -291,9 +302,14 @@ fn read_cost(lines: &mut Lines<'_>) -> Result<Cost, Error> {
         "regularised" => Cost::Regularised {
             lambda: line.number("λ")?,
         },
+        "cross-entropy" => Cost::CrossEntropy,
+        "regularised-cross-entropy" => Cost::RegularisedCrossEntropy {
+            lambda: line.number("λ")?,
+        },
         other => {
             return Err(line.error(format!(
-                "`{other}` is not a cost: use sum-of-squares or regularised"
+                "`{other}` is not a cost: use sum-of-squares, regularised, cross-entropy \
+                 or regularised-cross-entropy"
             )));
         }
     };

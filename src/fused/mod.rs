@@ -215,8 +215,9 @@ impl Buffers {
 
 /// Runs the whole pass for the batch (X, y), already checked against
 /// `layers`: afterwards [`Buffers::gradients`] holds ∂J/∂W and ∂J/∂b of
-/// `cost`. Returns ½ Σ (y − ŷ)² (not checked for overflow: only the cost
-/// needs it).
+/// `cost`. Returns the batch's summed loss, ½ Σ (y − ŷ)² or the
+/// cross-entropy −Σ y·ln ŷ (not checked for overflow: only the cost needs
+/// it).
 pub(crate) fn backpropagate(
     layers: &[Layer],
     cost: Cost,
@@ -240,6 +241,7 @@ pub(crate) fn backpropagate(
     } = bufs;
     let net = Net {
         layers,
+        cost,
         lined: on_lines(lined),
         copies,
     };
@@ -314,7 +316,7 @@ fn run_shards(
 /// overflow is reported for the last layer's term first, as the
 /// derivation computes them.
 fn finish(layers: &[Layer], cost: Cost, sums: &mut [Vec<f64>], n: usize) -> Result<(), Error> {
-    if let Cost::Regularised { .. } = cost {
+    if cost.is_mean() {
         for (layer, sums) in layers.iter().zip(sums.iter_mut()) {
             let (dj_dw, dj_db) = sums.split_at_mut(layer.weights.as_slice().len());
             cost.finish_gradient(dj_dw, &layer.weights, n);

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! forward step      z(l+1) = a(l)·W(l) + b(l)      a(l+1) = f(z(l+1)), f′(z(l+1))   a(1) = X
-//! output error      δ(L) = −(y − ŷ) ⊙ f′(z(L))                                      ŷ = a(L)
+//! output error      δ(L) = −(y − ŷ) ⊙ f′(z(L)), or ŷ − y under cross-entropy        ŷ = a(L)
 //! weight gradient   ∂J/∂W(l) = a(l)ᵀ·δ(l+1)        ∂J/∂b(l) = Σ over rows of δ(l+1)
 //! hidden error      δ(l) = δ(l+1)·W(l)ᵀ ⊙ f′(z(l))
 //! ```
@@ -12,22 +12,34 @@
 //! so layer `k` of the slice is W(k+1).
 
 use super::products::Products;
-use crate::activation::activate;
-use crate::cost::output_errors;
+use crate::activation::{Beside, activate};
+use crate::cost::Cost;
 use crate::error::Error;
 use crate::layer::{Layer, Term, finite_or_overflow};
 
-/// The network as the pass reads it: its layers and, for each, the
-/// weights to read (the layer's own, or a copy on a cache line).
+/// The network as the pass reads it: its layers and cost and, for each
+/// layer, the weights to read (the layer's own, or a copy on a cache line).
 #[derive(Clone, Copy)]
 pub(super) struct Net<'a> {
     pub layers: &'a [Layer],
+    pub cost: Cost,
     pub lined: &'a [f64],
     /// Per layer, where its copy starts in `lined`, or `None`.
     pub copies: &'a [Option<usize>],
 }
 
 impl<'a> Net<'a> {
+    /// What layer `k` of the slice writes beside a(k+2): z(L) for a
+    /// cross-entropy output, else f′.
+    #[inline(always)]
+    fn beside(&self, k: usize) -> Beside {
+        if k + 1 == self.layers.len() && self.cost.is_cross_entropy() {
+            Beside::Z
+        } else {
+            Beside::Derivative
+        }
+    }
+
     /// W of layer `k` of the slice, as the products read it.
     #[inline(always)]
     pub fn w(&self, k: usize) -> &'a [f64] {
@@ -83,7 +95,7 @@ pub(super) fn block<P: Products, const DEPTH: usize>(
     for k in 0..depth {
         forward_at(p, net, k, rows, x, terms)?;
     }
-    let half_sse = output_error_at(net, rows, y, terms, half_sse);
+    let half_sse = output_error_at::<P>(net, rows, y, terms, half_sse);
     for k in (0..depth).rev() {
         backward_at(p, net, k, rows, x, terms, sums, add)?;
     }
@@ -129,10 +141,10 @@ fn two_layers<P: Products>(
     };
     let (staged1, staged2) = sums.staged[w1_at..].split_at_mut(w2_at - w1_at);
 
-    forward_step(p, l1, w1, rows, x, a2, fp2, 2)?;
-    forward_step(p, l2, w2, rows, a2, y_hat, fp3, 3)?;
+    forward_step(p, l1, w1, rows, x, a2, (fp2, net.beside(0)), 2)?;
+    forward_step(p, l2, w2, rows, a2, y_hat, (fp3, net.beside(1)), 3)?;
     let delta3 = fp3;
-    let half_sse = output_error(y, y_hat, delta3, half_sse);
+    let half_sse = output_error::<P>(net, y, y_hat, delta3, half_sse);
     weight_gradient(p, l2, rows, a2, delta3, dj_dw2, staged2, add);
     hidden_error(p, l2, w2, rows, delta3, fp2, delta2, 2)?;
     weight_gradient(p, l1, rows, x, delta2, dj_dw1, staged1, add);
@@ -163,12 +175,12 @@ fn forward_at<P: Products>(
     let fp_at = terms.offsets[2 * k + 1] - at;
     let (z, rest) = here.split_at_mut(fp_at);
     let (z, fp) = (&mut z[..rows * o], &mut rest[..rows * o]);
-    forward_step(p, layer, net.w(k), rows, a, z, fp, k + 2)
+    forward_step(p, layer, net.w(k), rows, a, z, (fp, net.beside(k)), k + 2)
 }
 
 /// The output error of the last layer: its operands found in `terms`.
 #[inline(always)]
-fn output_error_at(
+fn output_error_at<P: Products>(
     net: Net<'_>,
     rows: usize,
     y: &[f64],
@@ -180,7 +192,7 @@ fn output_error_at(
     let (a_at, fp_at) = (terms.offsets[2 * k], terms.offsets[2 * k + 1]);
     let (front, back) = terms.values.split_at_mut(fp_at);
     let y_hat = &front[a_at..a_at + rows * o];
-    output_error(y, y_hat, &mut back[..rows * o], half_sse)
+    output_error::<P>(net, y, y_hat, &mut back[..rows * o], half_sse)
 }
 
 /// For layer `k` of the slice, given δ(k+2): its weight gradient and,
@@ -231,8 +243,8 @@ fn backward_at<P: Products>(
 }
 
 /// z(l+1) = a(l)·W(l) + b(l), then a(l+1) = f(z(l+1)) in place of z(l+1)
-/// and f′(z(l+1)) into `fp`, from one evaluation of f. `z` is layer l+1's
-/// rows, numbered `l + 1` in errors.
+/// and f′(z(l+1)) (or z(l+1), as `beside` says) into its buffer, from one
+/// evaluation of f. `z` is layer l+1's rows, numbered `l + 1` in errors.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn forward_step<P: Products>(
@@ -242,28 +254,43 @@ fn forward_step<P: Products>(
     rows: usize,
     a: &[f64],
     z: &mut [f64],
-    fp: &mut [f64],
+    beside: (&mut [f64], Beside),
     l_plus_1: usize,
 ) -> Result<(), Error> {
     p.forward((rows, layer.inputs(), layer.units()), a, w, z);
-    finite_or_overflow(activate_with::<P>(layer, z, fp), Term::Z, l_plus_1)
+    finite_or_overflow(activate_with::<P>(layer, z, beside), Term::Z, l_plus_1)
 }
 
-/// f over z with f′ beside it, by the multiply-adds of `P`.
+/// f over z with f′ or z beside it, by the multiply-adds of `P`.
 #[inline(always)]
-fn activate_with<P: Products>(layer: &Layer, z: &mut [f64], fp: &mut [f64]) -> bool {
+fn activate_with<P: Products>(layer: &Layer, z: &mut [f64], beside: (&mut [f64], Beside)) -> bool {
+    let (f, units, bias) = (layer.activation, layer.units(), layer.bias_slice());
     if P::FMA {
-        activate::<true>(layer.activation, z, fp, layer.bias_slice())
+        activate::<true>(f, units, z, beside, bias)
     } else {
-        activate::<false>(layer.activation, z, fp, layer.bias_slice())
+        activate::<false>(f, units, z, beside, bias)
     }
 }
 
-/// δ(L) = −(y − ŷ) ⊙ f′(z(L)), written over f′(z(L)); returns
-/// `half_sse` + ½ Σ (y − ŷ)², added in row order.
+/// δ(L), the cost's output error, written over what the forward step put
+/// beside ŷ; returns `loss` + this block's loss, added in row order.
 #[inline(always)]
-fn output_error(y: &[f64], y_hat: &[f64], fp_then_delta: &mut [f64], half_sse: f64) -> f64 {
-    output_errors(half_sse, y, y_hat, fp_then_delta)
+fn output_error<P: Products>(
+    net: Net<'_>,
+    y: &[f64],
+    y_hat: &[f64],
+    beside_then_delta: &mut [f64],
+    loss: f64,
+) -> f64 {
+    let output = &net.layers[net.layers.len() - 1];
+    let (f, units) = (output.activation, output.units());
+    if P::FMA {
+        net.cost
+            .output_errors::<true>(f, units, loss, y, y_hat, beside_then_delta)
+    } else {
+        net.cost
+            .output_errors::<false>(f, units, loss, y, y_hat, beside_then_delta)
+    }
 }
 
 /// ∂J/∂W(l) = a(l)ᵀ·δ(l+1), and ∂J/∂b(l) = Σ over rows of δ(l+1) where

@@ -139,6 +139,7 @@ fn a_panic_on_the_calling_thread_leaves_the_kept_threads_in_order() {
     let cut = Cut {
         net: Net {
             layers: net.layers(),
+            cost: net.cost_function(),
             lined: on_lines(lined),
             copies,
         },

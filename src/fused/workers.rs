@@ -27,6 +27,7 @@ use std::time::{Duration, Instant};
 use super::lined::grow;
 use super::pass::Net;
 use super::shard::{Cut, Layout, ShardBuffers};
+use crate::cost::Cost;
 use crate::error::Error;
 use crate::gemm::{self, Path, on_lines};
 use crate::layer::Layer;
@@ -45,13 +46,14 @@ pub(super) fn worth_copying(cut: &Cut<'_>) -> bool {
     rows * row + params <= COPY_LIMIT
 }
 
-/// A shard's ½ Σ (y − ŷ)² or its error, or the panic its pass raised.
+/// A shard's loss (½ Σ (y − ŷ)², or its cross-entropy) or its error, or the panic its pass raised.
 type Outcome = thread::Result<Result<f64, Error>>;
 
 /// What one shard's pass reads, owned, and what it gives back.
 #[derive(Default)]
 struct Job {
     layers: Vec<Layer>,
+    cost: Cost,
     lined: Vec<f64>,
     copies: Vec<Option<usize>>,
     layout: Layout,
@@ -69,9 +71,11 @@ impl Job {
         let (rows, x, y) = cut.rows_of(s);
         let Net {
             layers,
+            cost,
             lined,
             copies,
         } = cut.net;
+        self.cost = cost;
         // Weights the caller reads from cache lines are copied once, from
         // its lined copy into this job's, at the same offsets.
         copy_layers(&mut self.layers, layers, copies);
@@ -96,6 +100,7 @@ impl Job {
     fn run(&mut self) -> Outcome {
         let Job {
             layers,
+            cost,
             lined,
             copies,
             layout,
@@ -108,6 +113,7 @@ impl Job {
         } = self;
         let net = Net {
             layers,
+            cost: *cost,
             lined: on_lines(lined),
             copies,
         };

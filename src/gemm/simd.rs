@@ -639,7 +639,7 @@ mod tests {
             let mut fp = vec![0.0; z.len()];
             assert!(dispatch(
                 path,
-                Activate(Activation::Sigmoid, &mut a, &mut fp)
+                Activate::with_derivative(Activation::Sigmoid, &mut a, &mut fp)
             ));
             let scalar = if path == Path::Portable {
                 sigmoid_with_prime::<false>
@@ -653,7 +653,10 @@ mod tests {
             }
             let mut bad = [0.5, f64::NAN, 1.0];
             assert!(
-                !dispatch(path, Activate(Activation::Sigmoid, &mut bad, &mut [0.0; 3])),
+                !dispatch(
+                    path,
+                    Activate::with_derivative(Activation::Sigmoid, &mut bad, &mut [0.0; 3])
+                ),
                 "{path:?}"
             );
         }

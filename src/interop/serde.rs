@@ -66,6 +66,8 @@ through!(Matrix, MatrixRepr);
 enum CostRepr {
     SumOfSquares,
     Regularised { lambda: f64 },
+    CrossEntropy,
+    RegularisedCrossEntropy { lambda: f64 },
 }
 
 impl From<&Cost> for CostRepr {
@@ -73,6 +75,10 @@ impl From<&Cost> for CostRepr {
         match *c {
             Cost::SumOfSquares => CostRepr::SumOfSquares,
             Cost::Regularised { lambda } => CostRepr::Regularised { lambda },
+            Cost::CrossEntropy => CostRepr::CrossEntropy,
+            Cost::RegularisedCrossEntropy { lambda } => {
+                CostRepr::RegularisedCrossEntropy { lambda }
+            }
         }
     }
 }
@@ -84,6 +90,10 @@ impl TryFrom<CostRepr> for Cost {
         match r {
             CostRepr::SumOfSquares => Ok(Cost::SumOfSquares),
             CostRepr::Regularised { lambda } => Cost::Regularised { lambda }.validated(),
+            CostRepr::CrossEntropy => Ok(Cost::CrossEntropy),
+            CostRepr::RegularisedCrossEntropy { lambda } => {
+                Cost::RegularisedCrossEntropy { lambda }.validated()
+            }
         }
     }
 }

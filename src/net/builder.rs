@@ -1,6 +1,6 @@
 //! Building a [`Network`]: from its sizes, or layer by layer.
 
-use super::network::Network;
+use super::network::{Network, check_pair};
 use crate::activation::Activation;
 use crate::cost::Cost;
 use crate::error::Error;
@@ -9,12 +9,11 @@ use crate::matrix::Matrix;
 use crate::rng::Rng;
 
 impl Network {
-    /// A network of the given sizes (inputs, hidden…, outputs) with
-    /// standard-normal weights drawn from a generator seeded with `seed`,
-    /// the sigmoid on every layer, no biases and Part 4's cost. The same
-    /// sizes and seed always give the same network, and
-    /// `Network::random(&[i, h, o], seed)` has the weights of
-    /// `TwoLayerNet::random(i, h, o, seed)`.
+    /// A network of the given sizes (inputs, hidden…, outputs) with the
+    /// sigmoid on every layer, no biases and Part 4's cost, its weights
+    /// drawn from a generator seeded with `seed` and scaled to each
+    /// layer's size ([`Init::Scaled`]). The same sizes and seed always give
+    /// the same network.
     ///
     /// # Errors
     ///
@@ -27,7 +26,15 @@ impl Network {
     /// use backprop::{Network, TwoLayerNet};
     ///
     /// let net = Network::random(&[2, 3, 1], 42)?;
-    /// assert_eq!(net.params(), TwoLayerNet::random(2, 3, 1, 42)?.params());
+    /// assert_eq!(net, Network::random(&[2, 3, 1], 42)?);
+    /// // The series' N(0, 1) weights, as TwoLayerNet::random draws them:
+    /// let series = Network::builder(2)
+    ///     .layer(3, backprop::Activation::Sigmoid)
+    ///     .layer(1, backprop::Activation::Sigmoid)
+    ///     .init(backprop::Init::StandardNormal)
+    ///     .seed(42)
+    ///     .build()?;
+    /// assert_eq!(series.params(), TwoLayerNet::random(2, 3, 1, 42)?.params());
     /// assert!(Network::random(&[2], 42).is_err());
     /// # Ok::<(), backprop::Error>(())
     /// ```
@@ -63,6 +70,57 @@ impl Network {
             layers: Vec::new(),
             cost: Cost::default(),
             seed: 0,
+            init: Init::default(),
+        }
+    }
+}
+
+/// How a [`NetworkBuilder`] draws the initial weights: each from a normal
+/// distribution of mean 0, seeded, with the standard deviation σ below.
+///
+/// ```text
+/// Scaled          σ = √(2 / (fan_in + fan_out))   sigmoid, tanh, identity, softmax layers (Glorot)
+///                 σ = √(2 / fan_in)               ReLU layers (He)
+/// StandardNormal  σ = 1                           the series' np.random.randn
+/// ```
+///
+/// fan_in and fan_out are W(l)'s rows and columns. Scaling keeps z(l+1)
+/// of the same size as a(l) however wide the layers are, so that units
+/// start where f is steep rather than saturated; PyTorch and scikit-learn
+/// scale their initial weights for the same reason. With N(0, 1) weights a
+/// unit of 64 inputs starts with z of standard deviation 8, where the
+/// sigmoid is flat. Biases start at 0.
+///
+/// # Examples
+///
+/// ```
+/// use backprop::{Activation, Init, Network};
+///
+/// let wide = |init| Network::builder(1000).layer(1, Activation::Relu).init(init).build();
+/// let spread = |net: Network| net.params().iter().map(|w| w * w).sum::<f64>() / 1000.0;
+/// assert!((spread(wide(Init::Scaled)?) - 2.0 / 1000.0).abs() < 5e-4);
+/// assert!((spread(wide(Init::StandardNormal)?) - 1.0).abs() < 0.2);
+/// # Ok::<(), backprop::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Init {
+    /// Glorot for sigmoid, tanh, identity and softmax layers, He for ReLU
+    /// layers: the default.
+    #[default]
+    Scaled,
+    /// N(0, 1), as the series draws its weights.
+    StandardNormal,
+}
+
+impl Init {
+    /// σ of the weights of a layer of `fan_in` inputs and `fan_out` units
+    /// applying `f`.
+    fn sigma(self, f: Activation, fan_in: usize, fan_out: usize) -> f64 {
+        match (self, f) {
+            (Init::StandardNormal, _) => 1.0,
+            (Init::Scaled, Activation::Relu) => (2.0 / fan_in as f64).sqrt(),
+            (Init::Scaled, _) => (2.0 / (fan_in + fan_out) as f64).sqrt(),
         }
     }
 }
@@ -76,6 +134,7 @@ pub struct NetworkBuilder {
     layers: Vec<(usize, Activation, bool)>,
     cost: Cost,
     seed: u64,
+    init: Init,
 }
 
 impl NetworkBuilder {
@@ -98,9 +157,16 @@ impl NetworkBuilder {
         self
     }
 
-    /// The seed of the standard-normal initial weights (0 by default).
+    /// The seed of the initial weights (0 by default).
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
+        self
+    }
+
+    /// How the initial weights are drawn: scaled to each layer by default,
+    /// or the series' N(0, 1) (see [`Init`]).
+    pub fn init(mut self, init: Init) -> Self {
+        self.init = init;
         self
     }
 
@@ -110,7 +176,10 @@ impl NetworkBuilder {
     ///
     /// [`Error::LayerSizes`] when there is no layer, a size is 0 or a
     /// weight matrix would be too large to address;
-    /// [`Error::InvalidSetting`] for a λ out of range.
+    /// [`Error::InvalidSetting`] for a λ out of range;
+    /// [`Error::Unsupported`] for an activation whose δ is not derived
+    /// where it is (softmax on a hidden layer or without cross-entropy,
+    /// cross-entropy over an output that is neither sigmoid nor softmax).
     pub fn build(self) -> Result<Network, Error> {
         let sizes: Vec<usize> = std::iter::once(self.inputs)
             .chain(self.layers.iter().map(|l| l.0))
@@ -124,14 +193,25 @@ impl NetworkBuilder {
             return Err(Error::LayerSizes { sizes });
         }
         let cost = self.cost.validated()?;
+        let depth = self.layers.len();
+        for (k, &(_, f, _)) in self.layers.iter().enumerate() {
+            check_pair(cost, f, k + 1, depth)?;
+        }
         let mut rng = Rng::new(self.seed);
         let layers = sizes
             .windows(2)
             .zip(&self.layers)
-            .map(|(w, &(units, activation, bias))| Layer {
-                weights: Matrix::randn_from(w[0], w[1], &mut rng),
-                bias: bias.then(|| Matrix::zeros(1, units)),
-                activation,
+            .map(|(w, &(units, activation, bias))| {
+                let sigma = self.init.sigma(activation, w[0], w[1]);
+                let mut weights = Matrix::randn_from(w[0], w[1], &mut rng);
+                if sigma != 1.0 {
+                    weights.as_mut_slice().iter_mut().for_each(|w| *w *= sigma);
+                }
+                Layer {
+                    weights,
+                    bias: bias.then(|| Matrix::zeros(1, units)),
+                    activation,
+                }
             })
             .collect();
         Ok(Network::from_checked_layers(layers, cost))

@@ -3,6 +3,7 @@
 //! [`Workspace`] they compute gradients in.
 
 mod builder;
+mod classify;
 mod gradcheck;
 mod gradients;
 mod network;
@@ -10,7 +11,7 @@ mod trace;
 mod two_layer;
 mod workspace;
 
-pub use builder::NetworkBuilder;
+pub use builder::{Init, NetworkBuilder};
 pub use gradcheck::{DEFAULT_EPSILON, GradientCheck, numerical_gradient, relative_error};
 pub use gradients::{Gradients, NetworkGradients};
 pub use network::Network;

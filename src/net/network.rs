@@ -160,12 +160,21 @@ impl Network {
     ///
     /// # Errors
     ///
-    /// [`Error::NoSuchLayer`] when there is no such layer.
+    /// [`Error::NoSuchLayer`] when there is no such layer, and
+    /// [`Error::Unsupported`] for softmax on a hidden layer or under a
+    /// cost other than cross-entropy, or for an output that is neither
+    /// sigmoid nor softmax under cross-entropy.
     ///
     /// # Examples
     ///
     /// ```
-    /// use backprop::{Activation, Network};
+    /// use backprop::{Activation, Cost, Network};
+    ///
+    /// let classifier = Network::random(&[4, 8, 3], 0)?
+    ///     .with_cost(Cost::CrossEntropy)?
+    ///     .with_activation(2, Activation::Softmax)?;
+    /// assert_eq!(classifier.layers()[1].activation(), Activation::Softmax);
+    /// assert!(classifier.with_activation(1, Activation::Softmax).is_err());
     ///
     /// let net = Network::random(&[2, 3, 1], 0)?.with_activation(1, Activation::Tanh)?;
     /// assert_eq!(net.layers()[0].activation(), Activation::Tanh);
@@ -173,7 +182,9 @@ impl Network {
     /// # Ok::<(), backprop::Error>(())
     /// ```
     pub fn with_activation(mut self, layer: usize, activation: Activation) -> Result<Self, Error> {
-        self.layer_mut(layer)?.activation = activation;
+        self.layer_mut(layer)?;
+        check_pair(self.cost, activation, layer, self.depth())?;
+        self.layers[layer - 1].activation = activation;
         Ok(self)
     }
 
@@ -214,22 +225,25 @@ impl Network {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidSetting`] when λ is negative, NaN or infinite.
+    /// [`Error::InvalidSetting`] when λ is negative, NaN or infinite;
+    /// [`Error::Unsupported`] when a layer's activation has no derived δ
+    /// under `cost` (see [`Cost`]).
     ///
     /// # Examples
     ///
     /// ```
-    /// use backprop::{Cost, Network};
+    /// use backprop::{Activation, Cost, Network};
     ///
     /// let net = Network::random(&[2, 3, 1], 0)?.with_cost(Cost::Regularised { lambda: 1e-4 })?;
     /// assert_eq!(net.cost_function(), Cost::Regularised { lambda: 1e-4 });
+    /// let linear = net.with_activation(2, Activation::Identity)?;
+    /// assert!(linear.with_cost(Cost::CrossEntropy).is_err());
     /// # Ok::<(), backprop::Error>(())
     /// ```
     pub fn with_cost(self, cost: Cost) -> Result<Self, Error> {
-        Ok(Network {
-            cost: cost.validated()?,
-            ..self
-        })
+        let cost = cost.validated()?;
+        check_layers(&self.layers, cost)?;
+        Ok(Network { cost, ..self })
     }
 
     fn layer_mut(&mut self, layer: usize) -> Result<&mut Layer, Error> {
@@ -331,9 +345,13 @@ impl Network {
     /// ```
     pub fn cost(&self, x: &Matrix, y: &Matrix) -> Result<f64, Error> {
         self.check_xy(x, y)?;
+        self.check_targets(y)?;
         let forward = super::trace::propagate(&self.layers, x)?;
-        self.cost
-            .value(y, forward.a.last().unwrap_or(x), &self.layers)
+        let output = self.layers[self.depth() - 1].activation;
+        let (Some(y_hat), Some(z)) = (forward.a.last(), forward.z.last()) else {
+            unreachable!("a network has at least one layer")
+        };
+        self.cost.value(output, y, y_hat, z, &self.layers)
     }
 
     /// ∂J/∂W(l) and ∂J/∂b(l) for every layer, by backpropagation through
@@ -460,6 +478,7 @@ impl Network {
         ws: &mut Workspace,
     ) -> Result<f64, Error> {
         self.check_shapes(x, y)?;
+        self.check_targets(y)?;
         let bufs = ws.buffers();
         let j = crate::fused::backpropagate(
             &self.layers,
@@ -469,12 +488,9 @@ impl Network {
             x.rows(),
             bufs,
         )
-        .and_then(|half_sse| {
-            self.cost
-                .value_from_half_sse(half_sse, x.rows(), &self.layers)
-        });
-        // A NaN or ∞ in X reaches z(2), and one in y reaches ½ Σ (y − ŷ)²,
-        // so the pass always fails on one: only then are X and y searched,
+        .and_then(|loss| self.cost.value_from_loss(loss, x.rows(), &self.layers));
+        // A NaN or ∞ in X reaches z(2), and one in y reaches the loss, so
+        // the pass always fails on one: only then are X and y searched,
         // for an error that names the input rather than what it led to.
         j.map_err(|e| self.check_xy(x, y).err().unwrap_or(e))
     }
@@ -510,6 +526,10 @@ impl Network {
         y: &Matrix,
         tolerance: f64,
     ) -> Result<bool, Error> {
+        // Under cross-entropy δ(L) = ŷ − y has no f′ to vanish.
+        if self.cost.is_cross_entropy() {
+            return Ok(false);
+        }
         let trace = self.trace(x, y)?;
         let (Some(output), Some(z), Some(y_hat)) =
             (self.layers.last(), trace.z.last(), trace.a.last())
@@ -518,7 +538,7 @@ impl Network {
         };
         let peak = match output.activation {
             Activation::Sigmoid => 0.25,
-            Activation::Tanh | Activation::Relu | Activation::Identity => 1.0,
+            Activation::Tanh | Activation::Relu | Activation::Identity | Activation::Softmax => 1.0,
         };
         let flat = z
             .iter()
@@ -613,6 +633,24 @@ impl Network {
         check_finite(y, "y")
     }
 
+    /// Under cross-entropy, rejects a finite target outside [0, 1], whose
+    /// ln-likelihood means nothing (NaN and ∞ are named as non-finite).
+    pub(crate) fn check_targets(&self, y: &Matrix) -> Result<(), Error> {
+        if !self.cost.is_cross_entropy() {
+            return Ok(());
+        }
+        match y
+            .iter()
+            .position(|v| v.is_finite() && !(0.0..=1.0).contains(v))
+        {
+            Some(k) => Err(Error::TargetRange {
+                at: (k / y.cols(), k % y.cols()),
+                value: y.as_slice()[k],
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// The checks of [`check_xy`](Self::check_xy) but for NaN and ∞.
     fn check_shapes(&self, x: &Matrix, y: &Matrix) -> Result<(), Error> {
         self.check_x_shape(x)?;
@@ -636,6 +674,31 @@ impl AsRef<Network> for Network {
     fn as_ref(&self) -> &Network {
         self
     }
+}
+
+/// Rejects a layer `layer` of `depth` applying `f` where `cost`'s δ(L) is
+/// not derived for it (see [`Cost`]).
+pub(crate) fn check_pair(
+    cost: Cost,
+    f: Activation,
+    layer: usize,
+    depth: usize,
+) -> Result<(), Error> {
+    match cost.unsupported(f, layer, depth) {
+        Some(reason) => Err(Error::Unsupported {
+            layer,
+            activation: f,
+            cost: cost.name(),
+            reason,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// [`check_pair`] for every layer.
+pub(crate) fn check_layers(layers: &[Layer], cost: Cost) -> Result<(), Error> {
+    let depth = layers.len();
+    (layers.iter().enumerate()).try_for_each(|(k, l)| check_pair(cost, l.activation, k + 1, depth))
 }
 
 /// Rejects a parameter vector of the wrong length or with a NaN or ∞.

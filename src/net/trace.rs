@@ -6,8 +6,10 @@
 
 use std::fmt;
 
-use crate::cost::Cost;
+use crate::activation::{Activate, Activation, Beside};
+use crate::cost::{Cost, cross_entropy_errors};
 use crate::error::Error;
+use crate::gemm::{Path, dispatch};
 use crate::layer::{Layer, Term, term};
 use crate::matrix::Matrix;
 use crate::net::network::Network;
@@ -82,6 +84,26 @@ impl Forward {
 
 /// The forward pass on an X already checked.
 pub(crate) fn propagate(layers: &[Layer], x: &Matrix) -> Result<Forward, Error> {
+    let apply = |f: Activation, z: &Matrix| {
+        if f.is_elementwise() {
+            (z.map(|z| f.apply(z)), z.map(|z| f.derivative(z)))
+        } else {
+            // Softmax, one row at a time; it has no element-wise f′, and
+            // cross-entropy, the one cost it serves, needs none.
+            let mut a = z.clone();
+            let mut beside = z.clone();
+            dispatch(
+                Path::best(),
+                Activate {
+                    f,
+                    units: z.cols(),
+                    z: a.as_mut_slice(),
+                    beside: (beside.as_mut_slice(), Beside::Z),
+                },
+            );
+            (a, Matrix::zeros(z.rows(), z.cols()))
+        }
+    };
     let (mut zs, mut a_s, mut fps) = (Vec::new(), Vec::<Matrix>::new(), Vec::new());
     for (k, layer) in layers.iter().enumerate() {
         let a = a_s.last().unwrap_or(x);
@@ -98,9 +120,9 @@ pub(crate) fn propagate(layers: &[Layer], x: &Matrix) -> Result<Forward, Error> 
             });
         }
         // a(l+1) = f(z(l+1))
-        let f = layer.activation;
-        a_s.push(z.map(|z| f.apply(z)));
-        fps.push(z.map(|z| f.derivative(z)));
+        let (a, fp) = apply(layer.activation, &z);
+        a_s.push(a);
+        fps.push(fp);
         zs.push(z);
     }
     Ok(Forward {
@@ -143,6 +165,7 @@ impl Network {
     /// ```
     pub fn trace(&self, x: &Matrix, y: &Matrix) -> Result<NetworkTrace, Error> {
         self.check_xy(x, y)?;
+        self.check_targets(y)?;
         let layers = self.layers();
         let Forward { z, a, fp } = propagate(layers, x)?;
         let (n, cost) = (x.rows(), self.cost_function());
@@ -150,8 +173,18 @@ impl Network {
         let mut delta = vec![Matrix::zeros(0, 0); depth];
         let mut dj_dw = vec![Matrix::zeros(0, 0); depth];
         let mut dj_db = vec![None; depth];
-        // δ(L) = −(y − ŷ) ⊙ f′(z(L)); −(y − ŷ) is ŷ − y exactly in IEEE arithmetic.
-        delta[depth - 1] = (&a[depth - 1] - y).multiply(&fp[depth - 1]);
+        // −(y − ŷ) is ŷ − y exactly in IEEE arithmetic.
+        delta[depth - 1] = if cost.is_cross_entropy() {
+            // δ(L) = ŷ − y (softmax: ŷ·Σₖ yₖ − y): f′(z(L)) has cancelled.
+            let mut delta = Matrix::zeros(y.rows(), y.cols());
+            let f = layers[depth - 1].activation;
+            let (y_hat, units) = (a[depth - 1].as_slice(), y.cols());
+            cross_entropy_errors(f, units, y.as_slice(), y_hat, delta.as_mut_slice());
+            delta
+        } else {
+            // δ(L) = −(y − ŷ) ⊙ f′(z(L))
+            (&a[depth - 1] - y).multiply(&fp[depth - 1])
+        };
         for k in (0..depth).rev() {
             let layer = &layers[k];
             let a_k = if k == 0 { x } else { &a[k - 1] };
@@ -190,6 +223,32 @@ impl fmt::Display for NetworkTrace {
     /// Each term under the equation that defines it; precision and width
     /// apply to every element, as for [`Matrix`].
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Terms {
+            z: self.z.iter().collect(),
+            a: self.a.iter().collect(),
+            delta: self.delta.iter().collect(),
+            dj_dw: self.dj_dw.iter().collect(),
+            dj_db: self.dj_db.iter().map(Option::as_ref).collect(),
+            cost: self.cost,
+        }
+        .fmt(f)
+    }
+}
+
+/// A trace's terms, index `k` as in [`NetworkTrace`], as both traces
+/// print them: the forward pass, then layer by layer back from the output
+/// the error δ and the gradients it gives.
+struct Terms<'a> {
+    z: Vec<&'a Matrix>,
+    a: Vec<&'a Matrix>,
+    delta: Vec<&'a Matrix>,
+    dj_dw: Vec<&'a Matrix>,
+    dj_db: Vec<Option<&'a Matrix>>,
+    cost: Cost,
+}
+
+impl fmt::Display for Terms<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let depth = self.z.len();
         let mut first = true;
         let mut show = |f: &mut fmt::Formatter<'_>, label: String, m: &Matrix| {
@@ -199,51 +258,50 @@ impl fmt::Display for NetworkTrace {
             writeln!(f, "{label}")?;
             fmt::Display::fmt(m, f)
         };
+        // a(l), with a(1) = X.
+        let a = |l: usize| {
+            if l == 1 {
+                "X".to_string()
+            } else {
+                format!("a({l})")
+            }
+        };
         for k in 0..depth {
-            let (l, below) = (
-                k + 2,
-                if k == 0 {
-                    "X".to_string()
-                } else {
-                    format!("a({})", k + 1)
-                },
-            );
-            show(f, format!("z({l}) = {below}·W({})", k + 1), &self.z[k])?;
-            show(f, format!("a({l}) = f(z({l}))"), &self.a[k])?;
-        }
-        let regularised = matches!(self.cost, Cost::Regularised { .. });
-        let scale = if regularised { " / N" } else { "" };
-        for k in (0..depth).rev() {
             let l = k + 2;
+            show(f, format!("z({l}) = {}·W({})", a(l - 1), l - 1), self.z[k])?;
+            let out = if k + 1 == depth {
+                "ŷ".to_string()
+            } else {
+                a(l)
+            };
+            show(f, format!("{out} = f(z({l}))"), self.a[k])?;
+        }
+        let scale = if self.cost.is_mean() { " / N" } else { "" };
+        for k in (0..depth).rev() {
+            let (l, w) = (k + 2, k + 1);
             let delta = if k + 1 == depth {
-                format!("δ({l}) = −(y − ŷ) ⊙ f′(z({l}))")
+                self.cost.output_error_equation(l)
             } else {
                 format!("δ({l}) = δ({})·W({l})ᵀ ⊙ f′(z({l}))", l + 1)
             };
-            show(f, delta, &self.delta[k])?;
-            let a = if k == 0 {
-                "X".to_string()
-            } else {
-                format!("a({})", k + 1)
-            };
-            let w = k + 1;
-            let penalty = if regularised {
-                format!(" + λ·W({w})")
-            } else {
-                String::new()
+            show(f, delta, self.delta[k])?;
+            let penalty = match self.cost.lambda() {
+                Some(_) => format!(" + λ·W({w})"),
+                None => String::new(),
             };
             show(
                 f,
-                format!("∂J/∂W({w}) = {a}ᵀ·δ({l}){scale}{penalty}"),
-                &self.dj_dw[k],
+                format!("∂J/∂W({w}) = {}ᵀ·δ({l}){scale}{penalty}", a(w)),
+                self.dj_dw[k],
             )?;
-            if let Some(b) = &self.dj_db[k] {
+            if let Some(b) = self.dj_db[k] {
                 show(f, format!("∂J/∂b({w}) = Σ δ({l}){scale}"), b)?;
             }
         }
         Ok(())
     }
 }
+
 /// Every term of the derivation for one batch, from the forward pass to both
 /// gradients, for a learner to print and inspect. With the regularised
 /// [`Cost`] the gradients include its `/ N + λ·W` terms; the errors δ are the
@@ -301,27 +359,18 @@ impl From<Trace> for Gradients {
 }
 
 impl fmt::Display for Trace {
-    /// Each term under the equation that defines it; precision and width
-    /// apply to every element, as for [`Matrix`].
+    /// Each term under the equation that defines it, as a
+    /// [`NetworkTrace`] prints them; precision and width apply to every
+    /// element, as for [`Matrix`].
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let [dj_dw1, dj_dw2] = self.cost.gradient_equations();
-        let terms: [(&str, &Matrix); 8] = [
-            ("z(2) = X·W(1)", &self.z2),
-            ("a(2) = f(z(2))", &self.a2),
-            ("z(3) = a(2)·W(2)", &self.z3),
-            ("ŷ = f(z(3))", &self.y_hat),
-            ("δ(3) = −(y − ŷ) ⊙ f′(z(3))", &self.delta3),
-            ("δ(2) = δ(3)·W(2)ᵀ ⊙ f′(z(2))", &self.delta2),
-            (dj_dw1, &self.dj_dw1),
-            (dj_dw2, &self.dj_dw2),
-        ];
-        for (k, (label, m)) in terms.into_iter().enumerate() {
-            if k > 0 {
-                writeln!(f)?;
-            }
-            writeln!(f, "{label}")?;
-            fmt::Display::fmt(m, f)?;
+        Terms {
+            z: vec![&self.z2, &self.z3],
+            a: vec![&self.a2, &self.y_hat],
+            delta: vec![&self.delta2, &self.delta3],
+            dj_dw: vec![&self.dj_dw1, &self.dj_dw2],
+            dj_db: vec![None, None],
+            cost: self.cost,
         }
-        Ok(())
+        .fmt(f)
     }
 }

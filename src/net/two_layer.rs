@@ -7,7 +7,7 @@ use crate::error::Error;
 use crate::matrix::{Matrix, check_finite};
 use crate::net::network::Network;
 use crate::net::trace::check_no_overflow;
-use crate::net::{Gradients, NetworkTrace, Trace, Workspace};
+use crate::net::{Gradients, Init, NetworkTrace, Trace, Workspace};
 
 /// A fully connected network with one hidden layer and sigmoid activations:
 /// the 2-3-1 network of the series, at any layer sizes.
@@ -120,7 +120,13 @@ impl TwoLayerNet {
         seed: u64,
     ) -> Result<Self, Error> {
         let sizes = [input_size, hidden_size, output_size];
-        match Network::random(&sizes, seed) {
+        let series = Network::builder(input_size)
+            .layer(hidden_size, Activation::Sigmoid)
+            .layer(output_size, Activation::Sigmoid)
+            .init(Init::StandardNormal)
+            .seed(seed)
+            .build();
+        match series {
             Ok(net) => Ok(Self { net }),
             Err(_) => Err(Error::InvalidSizes { sizes }),
         }
@@ -184,6 +190,11 @@ impl TwoLayerNet {
     #[must_use]
     pub fn network(&self) -> &Network {
         &self.net
+    }
+
+    /// The network, to set its parameters: never to change its shape.
+    pub(crate) fn network_mut(&mut self) -> &mut Network {
+        &mut self.net
     }
 
     /// The two-layer network `net` is, if it is one: two sigmoid layers
@@ -706,9 +717,9 @@ mod tests {
                         z(3) = a(2)·W(2)\n[0.0000]\n\
                         ŷ = f(z(3))\n[0.5000]\n\
                         δ(3) = −(y − ŷ) ⊙ f′(z(3))\n[-0.1250]\n\
+                        ∂J/∂W(2) = a(2)ᵀ·δ(3)\n[-0.0625]\n\
                         δ(2) = δ(3)·W(2)ᵀ ⊙ f′(z(2))\n[0.0000]\n\
-                        ∂J/∂W(1) = Xᵀ·δ(2)\n[0.0000]\n\
-                        ∂J/∂W(2) = a(2)ᵀ·δ(3)\n[-0.0625]";
+                        ∂J/∂W(1) = Xᵀ·δ(2)\n[0.0000]";
         assert_eq!(format!("{t:.4}"), expected);
     }
 }

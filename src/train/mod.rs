@@ -108,53 +108,47 @@ pub trait Model {
     }
 }
 
-impl Model for TwoLayerNet {
-    fn params(&self) -> Vec<f64> {
-        TwoLayerNet::params(self)
-    }
+/// A model that is a [`Network`] underneath, as [`Network`] and
+/// [`TwoLayerNet`] are: it trains through the network's fused pass. The
+/// trait is public only in a private module, so no other type can take
+/// this path; any other model implements [`Model`] itself.
+pub(crate) mod wraps {
+    use crate::net::Network;
 
-    fn set_params(&mut self, params: &[f64]) -> Result<(), Error> {
-        TwoLayerNet::set_params(self, params)
-    }
-
-    fn cost(&self, x: &Matrix, y: &Matrix) -> Result<f64, Error> {
-        TwoLayerNet::cost(self, x, y)
-    }
-
-    fn cost_and_gradient(&self, x: &Matrix, y: &Matrix) -> Result<(f64, Vec<f64>), Error> {
-        self.network().cost_and_unrolled_gradient(x, y)
-    }
-
-    fn cost_and_gradient_in(
-        &self,
-        x: &Matrix,
-        y: &Matrix,
-        workspace: &mut Workspace,
-    ) -> Result<(f64, Vec<f64>), Error> {
-        self.network()
-            .cost_and_unrolled_gradient_in(x, y, workspace)
-    }
-
-    fn saturated(&self, x: &Matrix, y: &Matrix, tolerance: f64) -> Result<bool, Error> {
-        self.network().outputs_saturated(x, y, tolerance)
+    /// Gives the network to change the parameters of.
+    pub trait WrapsNetwork: AsRef<Network> {
+        /// The network, to set its parameters (never its shape).
+        fn network_mut(&mut self) -> &mut Network;
     }
 }
 
-impl Model for Network {
+impl wraps::WrapsNetwork for Network {
+    fn network_mut(&mut self) -> &mut Network {
+        self
+    }
+}
+
+impl wraps::WrapsNetwork for TwoLayerNet {
+    fn network_mut(&mut self) -> &mut Network {
+        self.network_mut()
+    }
+}
+
+impl<T: wraps::WrapsNetwork> Model for T {
     fn params(&self) -> Vec<f64> {
-        Network::params(self)
+        self.as_ref().params()
     }
 
     fn set_params(&mut self, params: &[f64]) -> Result<(), Error> {
-        Network::set_params(self, params)
+        self.network_mut().set_params(params)
     }
 
     fn cost(&self, x: &Matrix, y: &Matrix) -> Result<f64, Error> {
-        Network::cost(self, x, y)
+        self.as_ref().cost(x, y)
     }
 
     fn cost_and_gradient(&self, x: &Matrix, y: &Matrix) -> Result<(f64, Vec<f64>), Error> {
-        self.cost_and_unrolled_gradient(x, y)
+        self.as_ref().cost_and_unrolled_gradient(x, y)
     }
 
     fn cost_and_gradient_in(
@@ -163,11 +157,11 @@ impl Model for Network {
         y: &Matrix,
         workspace: &mut Workspace,
     ) -> Result<(f64, Vec<f64>), Error> {
-        self.cost_and_unrolled_gradient_in(x, y, workspace)
+        self.as_ref().cost_and_unrolled_gradient_in(x, y, workspace)
     }
 
     fn saturated(&self, x: &Matrix, y: &Matrix, tolerance: f64) -> Result<bool, Error> {
-        self.outputs_saturated(x, y, tolerance)
+        self.as_ref().outputs_saturated(x, y, tolerance)
     }
 }
 

@@ -132,6 +132,30 @@ pub fn naive_gradients(net: &TwoLayerNet, x: &Matrix, y: &Matrix) -> (Matrix, Ma
     (g1, g2)
 }
 
+/// `activations`, one per layer, changed where a network would refuse
+/// them under `cost`: softmax on a hidden layer becomes the identity;
+/// under cross-entropy an output that is neither sigmoid nor softmax
+/// becomes sigmoid, and under another cost a softmax output does.
+pub fn supported(
+    activations: &[backprop::Activation],
+    cost: backprop::Cost,
+) -> Vec<backprop::Activation> {
+    use backprop::{Activation, Cost};
+    let cross_entropy = matches!(
+        cost,
+        Cost::CrossEntropy | Cost::RegularisedCrossEntropy { .. }
+    );
+    let last = activations.len() - 1;
+    (activations.iter().enumerate())
+        .map(|(k, &f)| match (k == last, f, cross_entropy) {
+            (false, Activation::Softmax, _) => Activation::Identity,
+            (true, Activation::Sigmoid | Activation::Softmax, true) => f,
+            (true, _, true) | (true, Activation::Softmax, false) => Activation::Sigmoid,
+            _ => f,
+        })
+        .collect()
+}
+
 /// A network of `depth` weight matrices (inputs included in `sizes`),
 /// widths from `widths`, weights and biases drawn from `values`, each layer
 /// with any activation and a bias or none, and a cost from `costs`.
@@ -153,7 +177,11 @@ pub fn any_network(
                 )
             })
             .collect();
-        (layers, costs.clone()).prop_map(|(layers, cost)| {
+        (layers, costs.clone()).prop_map(|(mut layers, cost)| {
+            let chosen: Vec<_> = layers.iter().map(|l| l.2).collect();
+            for (layer, f) in layers.iter_mut().zip(supported(&chosen, cost)) {
+                layer.2 = f;
+            }
             let weights = layers.iter().map(|l| l.0.clone()).collect();
             let mut net = backprop::Network::from_weights(weights)
                 .unwrap()
