@@ -28,6 +28,12 @@ impl Rng {
         z ^ (z >> 31)
     }
 
+    /// Uniform on 0 … `n` − 1 for n ≥ 1, by Lemire's multiply-shift (a
+    /// bias below n / 2⁶⁴, far below what any use here could see).
+    pub(crate) fn below(&mut self, n: usize) -> usize {
+        ((u128::from(self.next_u64()) * n as u128) >> 64) as usize
+    }
+
     /// Uniform on (0, 1]: never 0, so that its logarithm is finite.
     fn uniform_open_closed(&mut self) -> f64 {
         // 53 random bits give every multiple of 2⁻⁵³ in [0, 1); shift to (0, 1].

@@ -158,3 +158,50 @@ fn a_batch_shared_with_kept_threads_allocates_nothing_when_warm() {
         assert_eq!(again, 0, "{threads} threads");
     }
 }
+
+/// Stochastic training allocates per epoch (the next parameters, the
+/// epoch's record), never per mini-batch: the same number of allocations
+/// for 44 mini-batches an epoch as for 6, over the same epochs.
+#[test]
+fn stochastic_training_allocates_nothing_per_mini_batch() {
+    use backprop::{Adam, DataSet, GradientDescent, Optimiser, data};
+    let (n, i, h, c) = (303, 8, 16, 4);
+    let x = Matrix::randn(n, i, 1).map(sigmoid);
+    let labels: Vec<usize> = (0..n).map(|k| k % c).collect();
+    let d = DataSet::new(x, data::one_hot(&labels, c).unwrap()).unwrap();
+    let net = Network::builder(i)
+        .biased_layer(h, Activation::Relu)
+        .biased_layer(c, Activation::Softmax)
+        .cost(Cost::CrossEntropy)
+        .build()
+        .unwrap();
+    let count = |batch: usize, epochs: usize, adam: bool| {
+        let mut net = net.clone();
+        allocations_in(|| {
+            let report = if adam {
+                Adam::default()
+                    .batch_size(batch)
+                    .max_iterations(epochs)
+                    .gradient_tolerance(0.0)
+                    .train(&mut net, &d)
+            } else {
+                GradientDescent::new(0.05)
+                    .momentum(0.9)
+                    .batch_size(batch)
+                    .max_iterations(epochs)
+                    .gradient_tolerance(0.0)
+                    .train(&mut net, &d)
+            };
+            assert_eq!(report.unwrap().iterations, epochs);
+        })
+    };
+    for adam in [true, false] {
+        // 303 rows: 43 of 7 and a short one of 2, or 5 of 60 and one of 3.
+        let (small, large) = (
+            count(7, 6, adam) - count(7, 2, adam),
+            count(60, 6, adam) - count(60, 2, adam),
+        );
+        assert_eq!(small, large, "adam: {adam}");
+        assert!(small <= 4 * 8, "{small} allocations in 4 epochs");
+    }
+}

@@ -121,6 +121,17 @@ impl Buffers {
         self.gradients().concat()
     }
 
+    /// [`gradients`](Self::gradients) written into `out`, in the order of
+    /// the parameters, without allocating.
+    pub(crate) fn write_unrolled_gradients(&self, out: &mut [f64]) {
+        let mut rest = out;
+        for layer in self.gradients() {
+            let (here, after) = rest.split_at_mut(layer.len());
+            here.copy_from_slice(layer);
+            rest = after;
+        }
+    }
+
     /// Layer `k`'s gradients, to be handed over whole: the caller swaps in
     /// a vector of the same length, which the next call overwrites.
     pub(crate) fn gradients_mut(&mut self, k: usize) -> &mut Vec<f64> {

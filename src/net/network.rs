@@ -517,6 +517,28 @@ impl Network {
         Ok((j, workspace.buffers().unrolled_gradients()))
     }
 
+    /// [`cost_and_unrolled_gradient_in`](Self::cost_and_unrolled_gradient_in)
+    /// with the gradient written into `gradient`, which has
+    /// [`param_count`](Self::param_count) values: nothing is allocated
+    /// once `workspace` has served this shape.
+    pub(crate) fn cost_and_gradient_into(
+        &self,
+        x: &Matrix,
+        y: &Matrix,
+        workspace: &mut Workspace,
+        gradient: &mut [f64],
+    ) -> Result<f64, Error> {
+        if gradient.len() != self.param_count() {
+            return Err(Error::ParamCount {
+                expected: self.param_count(),
+                found: gradient.len(),
+            });
+        }
+        let j = self.backpropagate(x, y, workspace)?;
+        workspace.buffers().write_unrolled_gradients(gradient);
+        Ok(j)
+    }
+
     /// Whether every output unit is saturated on every example of `x`
     /// (f′(z(L)) below 1e-6 of its peak) while ŷ misses `y` by more than
     /// `tolerance`: see [`StopReason::Saturated`](crate::StopReason::Saturated).

@@ -1,5 +1,7 @@
-//! Batch gradient descent, optionally with momentum.
+//! Gradient descent, optionally with momentum, on the whole batch or on
+//! mini-batches.
 
+use super::epochs::{Batching, Epochs, Rule, check_batch_size};
 use super::run::{Evaluation, Minimise, Run};
 use super::settings::{Settings, shared_settings};
 use super::{StopReason, check_setting};
@@ -12,7 +14,14 @@ use crate::error::Error;
 /// With momentum μ > 0 the step remembers the previous one:
 /// v ← μ·v − η·∇J(p), p ← p + v.
 ///
-/// Defaults: no momentum, at most 1000 iterations, stop when ‖∇J‖∞ ≤ 1e-5.
+/// By default each step takes the gradient over the whole training set.
+/// With [`batch_size`](GradientDescent::batch_size) it is stochastic
+/// gradient descent: one iteration is one epoch, a step for each
+/// mini-batch of that many rows, in an order shuffled anew each epoch from
+/// [`seed`](GradientDescent::seed), as [`Adam`](crate::Adam) describes.
+///
+/// Defaults: no momentum, the whole batch, at most 1000 iterations, stop
+/// when ‖∇J‖∞ ≤ 1e-5.
 ///
 /// # Examples
 ///
@@ -33,6 +42,9 @@ use crate::error::Error;
 pub struct GradientDescent {
     learning_rate: f64,
     momentum: f64,
+    /// `None`: the whole batch.
+    batching: Option<Batching>,
+    seed: u64,
     settings: Settings,
 }
 
@@ -57,6 +69,8 @@ impl GradientDescent {
         GradientDescent {
             learning_rate,
             momentum: 0.0,
+            batching: None,
+            seed: 0,
             settings: Settings::new(1000),
         }
     }
@@ -74,16 +88,71 @@ impl GradientDescent {
     pub fn momentum(self, momentum: f64) -> Self {
         GradientDescent { momentum, ..self }
     }
+
+    /// Steps on mini-batches of `size` rows, at least 1, instead of the
+    /// whole batch: stochastic gradient descent, one epoch per iteration.
+    ///
+    /// ```
+    /// let sgd = backprop::GradientDescent::new(0.1).momentum(0.9).batch_size(32);
+    /// # let _ = sgd;
+    /// ```
+    #[must_use]
+    pub fn batch_size(self, size: usize) -> Self {
+        GradientDescent {
+            batching: Some(Batching {
+                size,
+                seed: self.seed,
+            }),
+            ..self
+        }
+    }
+
+    /// The seed of the mini-batches' order (default 0; no effect on the
+    /// whole batch).
+    ///
+    /// ```
+    /// let sgd = backprop::GradientDescent::new(0.1).batch_size(32).seed(3);
+    /// # let _ = sgd;
+    /// ```
+    #[must_use]
+    pub fn seed(self, seed: u64) -> Self {
+        GradientDescent {
+            batching: self.batching.map(|b| Batching { seed, ..b }),
+            seed,
+            ..self
+        }
+    }
+}
+
+/// The step of gradient descent with momentum, and its velocity v.
+#[derive(Debug)]
+pub struct Momentum {
+    learning_rate: f64,
+    momentum: f64,
+    velocity: Vec<f64>,
+}
+
+impl Rule for Momentum {
+    fn update(&mut self, p: &mut [f64], g: &[f64]) {
+        // v ← μ·v − η·∇J(p),  p ← p + v
+        for ((p, v), g) in p.iter_mut().zip(&mut self.velocity).zip(g) {
+            *v = self.momentum * *v - self.learning_rate * g;
+            *p += *v;
+        }
+    }
 }
 
 impl Minimise for GradientDescent {
-    /// The velocity v, zero at the start.
-    type State = Vec<f64>;
+    /// The velocity v, zero at the start, and the mini-batches if any.
+    type State = Epochs<Momentum>;
 
     fn validate(&self) -> Result<(), Error> {
         let (eta, mu) = (self.learning_rate, self.momentum);
         check_setting("learning rate", eta, eta > 0.0)?;
         check_setting("momentum", mu, (0.0..1.0).contains(&mu))?;
+        if let Some(b) = self.batching {
+            check_batch_size(b.size)?;
+        }
         self.settings.validate()
     }
 
@@ -91,23 +160,31 @@ impl Minimise for GradientDescent {
         &self.settings
     }
 
-    fn start(&self, params: usize) -> Result<Vec<f64>, Error> {
-        Ok(vec![0.0; params])
+    fn stochastic(&self) -> bool {
+        self.batching.is_some()
+    }
+
+    fn start(&self, params: usize) -> Result<Self::State, Error> {
+        Ok(Epochs::new(Momentum {
+            learning_rate: self.learning_rate,
+            momentum: self.momentum,
+            velocity: vec![0.0; params],
+        }))
     }
 
     fn step(
         &self,
-        velocity: &mut Vec<f64>,
+        state: &mut Self::State,
         run: &mut Run<'_>,
         p: &[f64],
         at: &Evaluation,
         _iteration: usize,
     ) -> Result<(Vec<f64>, Evaluation), StopReason> {
-        // v ← μ·v − η·∇J(p),  p ← p + v
-        for (v, g) in velocity.iter_mut().zip(&at.gradient) {
-            *v = self.momentum * *v - self.learning_rate * g;
+        if let Some(batching) = self.batching {
+            return state.epoch(batching, run, p);
         }
-        let next: Vec<f64> = p.iter().zip(velocity.iter()).map(|(p, v)| p + v).collect();
+        let mut next = p.to_vec();
+        state.rule.update(&mut next, &at.gradient);
         // The data were accepted at the start, so a failure here comes from
         // the new parameters: too large a step.
         match run.evaluate(&next) {

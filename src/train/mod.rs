@@ -11,7 +11,9 @@
 //! iteration limit, or when the per-iteration callback asks them to; every
 //! outcome is in the [`Report`], never a panic or a NaN.
 
+mod adam;
 mod bfgs;
+mod epochs;
 mod gradient_descent;
 mod line_search;
 mod run;
@@ -19,6 +21,7 @@ mod settings;
 
 use std::ops::ControlFlow;
 
+pub use adam::Adam;
 pub use bfgs::Bfgs;
 pub use gradient_descent::GradientDescent;
 
@@ -93,6 +96,36 @@ pub trait Model {
         self.cost_and_gradient(x, y)
     }
 
+    /// As [`cost_and_gradient_in`](Model::cost_and_gradient_in), writing
+    /// ∇J into `gradient` (of [`params`](Model::params)' length) rather
+    /// than returning it: what the stochastic optimisers call for every
+    /// mini-batch. The default copies from
+    /// [`cost_and_gradient_in`](Model::cost_and_gradient_in);
+    /// [`Network`] and [`TwoLayerNet`] write straight from the workspace
+    /// and allocate nothing.
+    ///
+    /// # Errors
+    ///
+    /// As for [`cost`](Model::cost), and [`Error::ParamCount`] when
+    /// `gradient` has the wrong length.
+    fn cost_and_gradient_into(
+        &self,
+        x: &Matrix,
+        y: &Matrix,
+        workspace: &mut Workspace,
+        gradient: &mut [f64],
+    ) -> Result<f64, Error> {
+        let (j, g) = self.cost_and_gradient_in(x, y, workspace)?;
+        if g.len() != gradient.len() {
+            return Err(Error::ParamCount {
+                expected: g.len(),
+                found: gradient.len(),
+            });
+        }
+        gradient.copy_from_slice(&g);
+        Ok(j)
+    }
+
     /// Whether the gradient on (X, y) is small only because the outputs
     /// are saturated, as [`StopReason::Saturated`] describes; the
     /// optimisers ask once ‖∇J‖∞ has fallen to `tolerance`. The default
@@ -158,6 +191,17 @@ impl<T: wraps::WrapsNetwork> Model for T {
         workspace: &mut Workspace,
     ) -> Result<(f64, Vec<f64>), Error> {
         self.as_ref().cost_and_unrolled_gradient_in(x, y, workspace)
+    }
+
+    fn cost_and_gradient_into(
+        &self,
+        x: &Matrix,
+        y: &Matrix,
+        workspace: &mut Workspace,
+        gradient: &mut [f64],
+    ) -> Result<f64, Error> {
+        self.as_ref()
+            .cost_and_gradient_into(x, y, workspace, gradient)
     }
 
     fn saturated(&self, x: &Matrix, y: &Matrix, tolerance: f64) -> Result<bool, Error> {
@@ -355,8 +399,12 @@ pub trait Optimiser: run::Minimise {
         match result {
             Ok(outcome) => {
                 let stop = outcome.stop;
-                let (params, cost) = record.final_params(outcome, settings.restore_best);
+                let (params, mut cost) = record.final_params(outcome, settings.restore_best);
                 model.set_params(&params)?;
+                if self.stochastic() {
+                    // An epoch's cost is a mean over the steps it took.
+                    cost = model.cost(&training.x, &training.y)?;
+                }
                 Ok(record.into_report(cost, stop))
             }
             Err(e) => {

@@ -7,6 +7,7 @@ use super::settings::Settings;
 use super::{Model, Progress, Report, StopReason, max_abs};
 use crate::data::DataSet;
 use crate::error::Error;
+use crate::matrix::Matrix;
 use crate::net::Workspace;
 
 /// One training run in progress. Public only inside a private module, so it
@@ -71,6 +72,12 @@ pub trait Minimise {
     /// The iteration limit, the gradient tolerance on ‖∇J‖∞, the threads
     /// and whether to keep the best weights.
     fn settings(&self) -> &Settings;
+
+    /// Whether one iteration is an epoch of mini-batches, whose recorded
+    /// cost is their mean rather than J at the final parameters.
+    fn stochastic(&self) -> bool {
+        false
+    }
 
     /// The state for a model with `params` parameters.
     fn start(&self, params: usize) -> Result<Self::State, Error>;
@@ -183,6 +190,26 @@ impl<'a> Run<'a> {
             &mut self.workspace,
         )?;
         Ok(Evaluation { cost, gradient })
+    }
+
+    /// The training set.
+    pub fn training(&self) -> &'a DataSet {
+        self.training
+    }
+
+    /// J on the mini-batch (X, y) at `params`, with ∇J written into
+    /// `gradient`: one evaluation, allocating nothing.
+    pub fn batch(
+        &mut self,
+        params: &[f64],
+        x: &Matrix,
+        y: &Matrix,
+        gradient: &mut [f64],
+    ) -> Result<f64, Error> {
+        self.model.set_params(params)?;
+        self.record.evaluations += 1;
+        self.model
+            .cost_and_gradient_into(x, y, &mut self.workspace, gradient)
     }
 
     /// Records that `iteration` iterations are complete at `params`, where
