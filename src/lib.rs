@@ -223,7 +223,9 @@ pub use net::{
     DEFAULT_EPSILON, GradientCheck, Gradients, Init, Network, NetworkBuilder, NetworkGradients,
     NetworkTrace, Trace, TwoLayerNet, Workspace, numerical_gradient, relative_error,
 };
-pub use train::{Adam, Bfgs, GradientDescent, Model, Optimiser, Progress, Report, StopReason};
+pub use train::{
+    Adam, Bfgs, GradientDescent, Lbfgs, Model, Optimiser, Progress, Report, StopReason,
+};
 
 // The README's examples run as doc tests.
 #[doc = include_str!("../README.md")]

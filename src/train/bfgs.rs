@@ -26,7 +26,8 @@ use crate::matrix::euclidean_norm;
 /// is flat cannot throw the weights onto a plateau where every unit
 /// saturates and the gradient vanishes far from a fit. H is an n × n matrix
 /// for n parameters, so BFGS suits networks of up to a few thousand
-/// weights.
+/// weights and refuses more than 10,000, for which
+/// [`Lbfgs`](crate::Lbfgs) keeps O(m·n) values instead.
 ///
 /// Defaults, as in the series and scipy: at most 200 iterations, stop when
 /// ‖∇J‖∞ ≤ 1e-5, Wolfe constants c1 = 1e-4 and c2 = 0.9.
@@ -137,6 +138,11 @@ impl Minimise for Bfgs {
     }
 }
 
+/// The most parameters BFGS takes: H then holds 10⁸ values, 800 MB, and
+/// each iteration touches all of them. [`Lbfgs`](crate::Lbfgs) takes any
+/// number.
+pub(crate) const MAX_PARAMS: usize = 10_000;
+
 /// The n × n inverse-Hessian approximation H, row-major.
 #[derive(Debug)]
 pub struct InverseHessian {
@@ -146,12 +152,15 @@ pub struct InverseHessian {
 
 impl InverseHessian {
     /// The identity, or an error rather than an abort when n² values cannot
-    /// be allocated.
+    /// be allocated or n is beyond [`MAX_PARAMS`].
     fn identity(n: usize) -> Result<Self, Error> {
         let too_large = Error::InvalidSetting {
-            what: "BFGS parameter count (an n × n matrix is needed)",
+            what: "BFGS parameter count (H is n × n; for more parameters, use Lbfgs)",
             value: n as f64,
         };
+        if n > MAX_PARAMS {
+            return Err(too_large);
+        }
         let len = n.checked_mul(n).ok_or(too_large.clone())?;
         let mut h = Vec::new();
         h.try_reserve_exact(len).map_err(|_| too_large)?;

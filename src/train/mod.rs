@@ -15,6 +15,7 @@ mod adam;
 mod bfgs;
 mod epochs;
 mod gradient_descent;
+mod lbfgs;
 mod line_search;
 mod run;
 mod settings;
@@ -24,6 +25,7 @@ use std::ops::ControlFlow;
 pub use adam::Adam;
 pub use bfgs::Bfgs;
 pub use gradient_descent::GradientDescent;
+pub use lbfgs::Lbfgs;
 
 use crate::data::DataSet;
 use crate::error::Error;
