@@ -191,3 +191,69 @@ fn malformed_scalings_say_where() {
         }
     }
 }
+
+/// Examples numbered in X's first column, classes in y.
+fn numbered_classes(counts: &[usize]) -> backprop::DataSet {
+    let labels: Vec<usize> = (counts.iter().enumerate())
+        .flat_map(|(c, &n)| std::iter::repeat_n(c, n))
+        .collect();
+    let x = Matrix::from_fn(labels.len(), 1, |i, _| i as f64);
+    let y = backprop::data::one_hot(&labels, counts.len()).unwrap();
+    backprop::DataSet::new(x, y).unwrap()
+}
+
+fn ids(d: &backprop::DataSet) -> Vec<usize> {
+    d.x.iter().map(|&v| v as usize).collect()
+}
+
+#[test]
+fn splits_cover_every_example_once_by_seed() {
+    // The digits' class sizes: 1,797 examples, 360 for testing at 0.2.
+    let counts = [178, 182, 177, 183, 181, 182, 181, 179, 174, 180];
+    let d = numbered_classes(&counts);
+    for stratified in [false, true] {
+        let split = |seed| {
+            if stratified {
+                d.split_stratified(0.2, seed).unwrap()
+            } else {
+                d.split(0.2, seed).unwrap()
+            }
+        };
+        let (train, test) = split(0);
+        assert_eq!((train.len(), test.len()), (1437, 360));
+        let mut all = [ids(&train), ids(&test)].concat();
+        all.sort_unstable();
+        assert_eq!(all, (0..1797).collect::<Vec<_>>());
+        // Each example keeps its own target.
+        for part in [&train, &test] {
+            let want = d.select(&ids(part));
+            assert_eq!(part.y, want.y);
+        }
+        assert_eq!(split(0), (train.clone(), test.clone()));
+        assert_ne!(ids(&split(1).1), ids(&test));
+        if stratified {
+            let labels = backprop::data::classes(&test.y);
+            for (c, &n) in counts.iter().enumerate() {
+                let got = labels.iter().filter(|&&k| k == c).count() as f64;
+                // N_c·T/N rounded down or up.
+                let share = n as f64 * 360.0 / 1797.0;
+                assert!(
+                    got == share.floor() || got == share.ceil(),
+                    "class {c}: {got} vs {share}"
+                );
+            }
+        }
+    }
+    for bad in [0.0, 1.0, -0.5, f64::NAN, 0.999_999_9] {
+        assert!(matches!(
+            d.split(bad, 0),
+            Err(backprop::Error::InvalidSetting {
+                what: "test fraction",
+                ..
+            })
+        ));
+    }
+    let s = d.shuffled(4);
+    assert_ne!(ids(&s), (0..1797).collect::<Vec<_>>());
+    assert_eq!(s, d.shuffled(4));
+}

@@ -10,6 +10,7 @@
 
 mod classes;
 pub(crate) mod scaling;
+pub(crate) mod split;
 
 pub use classes::{accuracy, classes, one_hot};
 pub use scaling::{Scale, Scaling};

@@ -17,6 +17,7 @@
 use super::StopReason;
 use super::run::{Evaluation, Run};
 use crate::data::DataSet;
+use crate::data::split::shuffle;
 use crate::error::Error;
 use crate::matrix::Matrix;
 use crate::rng::Rng;
@@ -123,12 +124,9 @@ impl Batches {
         }
     }
 
-    /// A new order: Fisher–Yates from the seeded generator.
+    /// A new order, from the seeded generator.
     fn shuffle(&mut self) {
-        for k in (1..self.order.len()).rev() {
-            let j = self.rng.below(k + 1);
-            self.order.swap(k, j);
-        }
+        shuffle(&mut self.order, &mut self.rng);
     }
 
     /// The `rows` examples of the order from `start`, copied in.
