@@ -74,9 +74,11 @@
 //! # Ok::<(), backprop::Error>(())
 //! ```
 //!
-//! [`GradientDescent`] is the other [`Optimiser`]; [`Cost::Regularised`] is
-//! Part 7's cost; [`Optimiser::train_with`] records a testing cost and calls
-//! back after every iteration.
+//! [`GradientDescent`] (on the whole batch or on mini-batches), [`Adam`]
+//! and [`Lbfgs`] are the other [`Optimiser`]s; [`Cost::Regularised`] is
+//! Part 7's cost, and [`Cost::CrossEntropy`] over an
+//! [`Activation::Softmax`] output the classifier's; [`Optimiser::train_with`]
+//! records a testing cost and calls back after every iteration.
 //!
 //! # Example: stack more layers
 //!

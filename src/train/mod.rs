@@ -1,13 +1,16 @@
-//! Training (Parts 6 and 7 of the series): gradient descent and BFGS behind
-//! one small API, for any model that exposes its cost, its gradient and a
-//! flat parameter vector.
+//! Training (Parts 6 and 7 of the series): gradient descent, Adam, BFGS and
+//! L-BFGS behind one small API, for any model that exposes its cost, its
+//! gradient and a flat parameter vector.
 //!
 //! ```text
 //! gradient descent:  p ← p − η·∇J(p)            (with momentum: v ← μ·v − η·∇J(p), p ← p + v)
+//! Adam:              p ← p − η·m̂ / (√v̂ + ε)     m̂, v̂ the gradient's running moments
 //! BFGS:              p ← p − α·H·∇J(p)          H ≈ (∇²J)⁻¹, α from a strong-Wolfe line search
+//! L-BFGS:            as BFGS, H applied from the last m steps
 //! ```
 //!
-//! Both stop when the largest gradient component is below a tolerance, at an
+//! Gradient descent and Adam may step on mini-batches, an epoch per
+//! iteration (see `epochs`). All stop when the largest gradient component is below a tolerance, at an
 //! iteration limit, or when the per-iteration callback asks them to; every
 //! outcome is in the [`Report`], never a panic or a NaN.
 
@@ -263,12 +266,13 @@ pub enum StopReason {
     Converged,
     /// The iteration limit was reached first.
     IterationLimit,
-    /// BFGS: no step along the search direction satisfied the strong Wolfe
+    /// BFGS or L-BFGS: no step along the search direction satisfied the strong Wolfe
     /// conditions (usually because J cannot be lowered further in `f64`).
     /// The parameters are the last accepted ones.
     LineSearchFailed,
-    /// Gradient descent: a step led to parameters or a cost beyond `f64` (the
-    /// learning rate is too large). The parameters are the last finite ones.
+    /// Gradient descent or Adam: a step led to parameters or a cost beyond
+    /// `f64` (the learning rate is too large). The parameters are the last
+    /// finite ones (for mini-batches, those the epoch started from).
     Diverged,
     /// The callback returned `ControlFlow::Break`.
     Stopped,
@@ -323,7 +327,7 @@ pub struct Report {
     pub testing_costs: Vec<f64>,
 }
 
-/// A training method: [`GradientDescent`] or [`Bfgs`].
+/// A training method: [`GradientDescent`], [`Adam`], [`Bfgs`] or [`Lbfgs`].
 ///
 /// On success the model holds the final parameters. If training returns an
 /// `Err` (a batch that does not fit the model, a setting out of range), the
