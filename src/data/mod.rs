@@ -9,10 +9,12 @@
 //! output.
 
 mod classes;
+mod digits;
 pub(crate) mod scaling;
 pub(crate) mod split;
 
 pub use classes::{accuracy, classes, one_hot};
+pub use digits::digits;
 pub use scaling::{Scale, Scaling};
 
 use crate::error::Error;
