@@ -115,7 +115,7 @@ def backprop_runs(test, lbfgs_costs):
         with open(indices, "w") as f:
             f.write(" ".join(map(str, test)))
         with open(targets, "w") as f:
-            f.write(" ".join(repr(c) for c in lbfgs_costs))
+            f.write(" ".join(repr(float(c)) for c in lbfgs_costs))
         out = subprocess.run(
             ["cargo", "run", "--quiet", "--release", "-p", "compare", "--bin", "digits", "--",
              indices, targets],

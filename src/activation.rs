@@ -248,10 +248,11 @@ impl Routine for Scalar {
 pub(crate) enum Beside {
     /// f′(z), which backpropagation multiplies δ by.
     Derivative,
-    /// z itself (with the bias added): for an output layer under
-    /// cross-entropy, whose δ needs no f′ and whose J is computed from z
-    /// so that ln ŷ never rounds to ln 0. Softmax always writes z.
-    Z,
+    /// What cross-entropy's J is computed from, for an output layer whose
+    /// δ needs no f′: z itself (with the bias added), or for softmax, which
+    /// always writes this, ln ŷ = z − ln Σ e^z by log-sum-exp. Either way
+    /// ln ŷ never rounds to ln 0.
+    ForLoss,
 }
 
 /// A layer's activation over a block of rows of z, `units` values each:
@@ -275,7 +276,7 @@ pub(crate) fn activate<const FMA: bool>(
     // on the kind inside it.
     match (f, what) {
         (Activation::Softmax, _) => softmax_rows::<FMA>(units, z, fp, bias),
-        (_, Beside::Z) => apply_rows(units, |z| (f.with_prime::<FMA>(z).0, z), z, fp, bias),
+        (_, Beside::ForLoss) => apply_rows(units, |z| (f.with_prime::<FMA>(z).0, z), z, fp, bias),
         (Activation::Sigmoid, _) => apply_rows(units, sigmoid_with_prime::<FMA>, z, fp, bias),
         (Activation::Tanh, _) => apply_rows(units, tanh_with_prime::<FMA>, z, fp, bias),
         (Activation::Relu, _) => apply_rows(units, relu_with_prime, z, fp, bias),
@@ -313,61 +314,71 @@ fn apply_rows(
     finite
 }
 
-/// Softmax over each row of `units` values of z (+ b), z + b kept in `zs`.
+/// Softmax over each row of `units` values of z (+ b), in place, and
+/// ln ŷ into `ln_y_hat`.
 #[inline(always)]
 fn softmax_rows<const FMA: bool>(
     units: usize,
     z: &mut [f64],
-    zs: &mut [f64],
+    ln_y_hat: &mut [f64],
     bias: Option<&[f64]>,
 ) -> bool {
     let mut finite = true;
-    for (z, zs) in z.chunks_exact_mut(units).zip(zs.chunks_exact_mut(units)) {
-        match bias {
-            Some(b) => zs
-                .iter_mut()
-                .zip(&*z)
-                .zip(b)
-                .for_each(|((s, z), b)| *s = z + b),
-            None => zs.copy_from_slice(z),
+    for (z, ln_y_hat) in z
+        .chunks_exact_mut(units)
+        .zip(ln_y_hat.chunks_exact_mut(units))
+    {
+        if let Some(b) = bias {
+            for (z, b) in z.iter_mut().zip(b) {
+                *z += b;
+            }
         }
-        finite &= zs.iter().all(|z| z.is_finite());
-        softmax_row::<FMA>(zs, z);
+        for &z in z.iter() {
+            finite &= z.is_finite();
+        }
+        softmax_row::<FMA>(z, ln_y_hat);
     }
     finite
 }
 
-/// ŷ = softmax(z) of one row: ŷₖ = e^(zₖ − m) / Σⱼ e^(zⱼ − m) with m the
-/// row's largest z, so that every exponent is ≤ 0 and the sum lies in
-/// [1, row length]. The one form of softmax, for the fast pass and the
-/// textbook route alike.
+/// ŷ = softmax(z) of one row, in place of z, and ln ŷ into `ln_y_hat`:
+///
+/// ```text
+/// ŷₖ = e^(zₖ − m) / S      ln ŷₖ = (zₖ − m) − ln S      S = Σⱼ e^(zⱼ − m)
+/// ```
+///
+/// with m the row's largest z, so that every exponent is ≤ 0 and S lies in
+/// [1, row length]: ln ŷ is log-sum-exp's, finite wherever z − m is. The
+/// one form of softmax, for the fast pass and the textbook route alike.
 #[inline(always)]
-pub(crate) fn softmax_row<const FMA: bool>(z: &[f64], y_hat: &mut [f64]) {
-    let m = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let mut sum = 0.0;
-    for (y, &z) in y_hat.iter_mut().zip(z) {
-        *y = exp_nonpositive::<FMA>(z - m);
-        sum += *y;
+pub(crate) fn softmax_row<const FMA: bool>(z: &mut [f64], ln_y_hat: &mut [f64]) {
+    // Plain loops, not closures: each is then compiled, inlined, for the
+    // caller's instruction set.
+    let mut m = f64::NEG_INFINITY;
+    for &z in z.iter() {
+        m = m.max(z);
     }
-    let inv = 1.0 / sum;
-    y_hat.iter_mut().for_each(|y| *y *= inv);
+    let mut sum = 0.0;
+    for (z, ln) in z.iter_mut().zip(ln_y_hat.iter_mut()) {
+        *ln = *z - m;
+        *z = exp_nonpositive::<FMA>(*ln);
+        sum += *z;
+    }
+    let (inv, ln_sum) = (1.0 / sum, sum.ln());
+    for (z, ln) in z.iter_mut().zip(ln_y_hat.iter_mut()) {
+        *z *= inv;
+        *ln -= ln_sum;
+    }
 }
 
-/// ln Σⱼ e^(zⱼ) of one row, as m + ln Σⱼ e^(zⱼ − m): finite for finite z
-/// whose spread fits in `f64`. With [`softmax_row`], ln ŷₖ = zₖ − this.
-pub(crate) fn log_sum_exp<const FMA: bool>(z: &[f64]) -> f64 {
-    let m = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let sum = z
-        .iter()
-        .fold(0.0, |s, &z| s + exp_nonpositive::<FMA>(z - m));
-    m + sum.ln()
-}
-
-/// ln(1 + e^z), finite for finite z: max(z, 0) + ln(1 + e^(−|z|)), whose
-/// exponent is never positive. −ln σ(z) = softplus(−z) and
-/// −ln(1 − σ(z)) = softplus(z), so binary cross-entropy never takes ln 0.
-pub(crate) fn softplus<const FMA: bool>(z: f64) -> f64 {
-    z.max(0.0) + exp_nonpositive::<FMA>(-z.abs()).ln_1p()
+/// softplus(−z) = −ln σ(z) and softplus(z) = −ln(1 − σ(z)), with
+/// softplus(z) = ln(1 + e^z) = max(z, 0) + ln(1 + e^(−|z|)): one exponent,
+/// never positive, and one logarithm for both, finite for finite z, so
+/// binary cross-entropy never takes ln 0.
+#[inline(always)]
+pub(crate) fn softplus_pair<const FMA: bool>(z: f64) -> (f64, f64) {
+    let tail = exp_nonpositive::<FMA>(-z.abs()).ln_1p();
+    ((-z).max(0.0) + tail, z.max(0.0) + tail)
 }
 
 /// A row-wise or element-wise activation of a whole matrix of z, with

@@ -1,7 +1,7 @@
 //! The cost functions: Part 4's sum of squared errors, Part 7's
 //! regularised mean, and cross-entropy for classification.
 
-use crate::activation::{Activation, log_sum_exp, softplus};
+use crate::activation::{Activation, softplus_pair};
 use crate::error::Error;
 use crate::layer::Layer;
 use crate::matrix::Matrix;
@@ -61,7 +61,7 @@ use crate::matrix::Matrix;
 /// cross-entropy only; a network rejects the other pairs.
 ///
 /// J is computed from z(L), never from ŷ: ln ŷₖ = zₖ − ln Σⱼ e^(zⱼ)
-/// (log-sum-exp) for softmax, and −ln σ(z) = ln(1 + e^(−z)) (softplus) for
+/// (log-sum-exp, found with ŷ itself) for softmax, and −ln σ(z) = ln(1 + e^(−z)) (softplus) for
 /// the sigmoid, so that a ŷ that rounds to 0 or 1 never gives ln 0. J is
 /// then finite for every finite z, or an [`Error::Overflow`] where it is
 /// beyond `f64`. Targets for cross-entropy lie in \[0, 1\]; for softmax,
@@ -174,20 +174,22 @@ impl Cost {
         }
     }
 
-    /// J for targets `y`, and ŷ and z of the output layer `f`, and the
+    /// J for targets `y`, and ŷ of the output layer `f` with what
+    /// cross-entropy's J is computed from beside it (z, or ln ŷ for
+    /// softmax; see [`Beside`](crate::activation::Beside)), and the
     /// weights: the textbook route.
     pub(crate) fn value(
         self,
         f: Activation,
         y: &Matrix,
         y_hat: &Matrix,
-        z: &Matrix,
+        for_loss: &Matrix,
         layers: &[Layer],
     ) -> Result<f64, Error> {
         let loss = if self.is_cross_entropy() {
             crate::gemm::dispatch(
                 crate::gemm::Path::best(),
-                LogLoss(f, y.cols(), 0.0, y.as_slice(), z.as_slice()),
+                LogLoss(f, 0.0, y.as_slice(), for_loss.as_slice()),
             )
         } else {
             half_sse(0.0, y.as_slice(), y_hat.as_slice())
@@ -252,6 +254,7 @@ impl Cost {
     /// units: `beside` holds what [`activate`](crate::activation::activate)
     /// wrote beside ŷ on entry (f′(z(L)), or z(L) under cross-entropy) and
     /// δ(L) on return. Returns `sum` + this block's loss, added in order.
+    #[inline(always)]
     pub(crate) fn output_errors<const FMA: bool>(
         self,
         f: Activation,
@@ -262,7 +265,7 @@ impl Cost {
         beside: &mut [f64],
     ) -> f64 {
         if self.is_cross_entropy() {
-            let sum = log_loss::<FMA>(f, units, sum, y, beside);
+            let sum = log_loss::<FMA>(f, sum, y, beside);
             cross_entropy_errors(f, units, y, y_hat, beside);
             sum
         } else {
@@ -300,39 +303,46 @@ fn half_sse(sum: f64, y: &[f64], y_hat: &[f64]) -> f64 {
         .fold(sum, |sum, (&y, &f)| sum + half_squared_error(y, f))
 }
 
-/// The cross-entropy loss of rows of z(L), `units` each, against `y`,
-/// summed in order onto `sum`: the one sum behind every cross-entropy J.
+/// The cross-entropy loss of a block of outputs against `y`, summed in
+/// order onto `sum`, from what the forward step wrote beside ŷ: ln ŷ for
+/// softmax, z for a sigmoid. The one sum behind every cross-entropy J.
 ///
 /// ```text
-/// softmax:  Σₖ yₖ·(lse(z) − zₖ)                      = −Σₖ yₖ·ln ŷₖ
-/// sigmoid:  Σₖ yₖ·softplus(−zₖ) + (1 − yₖ)·softplus(zₖ) = −Σₖ [yₖ·ln ŷₖ + (1 − yₖ)·ln(1 − ŷₖ)]
+/// softmax:  −Σ y·ln ŷ
+/// sigmoid:  Σ y·softplus(−z) + (1 − y)·softplus(z) = −Σ [y·ln ŷ + (1 − y)·ln(1 − ŷ)]
 /// ```
 ///
 /// Every term is ≥ 0 and finite for finite z; a target of 0 contributes
 /// nothing, even where its ln ŷ would be −∞.
 #[inline(always)]
-fn log_loss<const FMA: bool>(f: Activation, units: usize, sum: f64, y: &[f64], z: &[f64]) -> f64 {
-    let term = |y: f64, minus_ln: f64| if y == 0.0 { 0.0 } else { y * minus_ln };
+fn log_loss<const FMA: bool>(f: Activation, sum: f64, y: &[f64], for_loss: &[f64]) -> f64 {
+    // Plain loops, not closures, so that the exponentials are compiled,
+    // inlined, for the caller's instruction set.
+    let mut sum = sum;
     if f == Activation::Softmax {
-        y.chunks_exact(units)
-            .zip(z.chunks_exact(units))
-            .fold(sum, |sum, (y, z)| {
-                let lse = log_sum_exp::<FMA>(z);
-                y.iter()
-                    .zip(z)
-                    .fold(sum, |sum, (&y, &z)| sum + term(y, lse - z))
-            })
+        for (&y, &ln_y_hat) in y.iter().zip(for_loss) {
+            sum += target_term(y, -ln_y_hat);
+        }
     } else {
-        y.iter().zip(z).fold(sum, |sum, (&y, &z)| {
-            sum + term(y, softplus::<FMA>(-z)) + term(1.0 - y, softplus::<FMA>(z))
-        })
+        for (&y, &z) in y.iter().zip(for_loss) {
+            let (minus_ln_y_hat, minus_ln_1_y_hat) = softplus_pair::<FMA>(z);
+            sum += target_term(y, minus_ln_y_hat) + target_term(1.0 - y, minus_ln_1_y_hat);
+        }
     }
+    sum
+}
+
+/// y·(−ln p), 0 where y is 0 even if −ln p is ∞.
+#[inline(always)]
+fn target_term(y: f64, minus_ln_p: f64) -> f64 {
+    if y == 0.0 { 0.0 } else { y * minus_ln_p }
 }
 
 /// δ(L) of cross-entropy, into `delta`, for rows of `units` outputs `f`:
 /// ŷ − y for a sigmoid output; for softmax ŷ·Σₖ yₖ − y, the exact
 /// derivative for any targets, which is ŷ − y, bit for bit, where the row
 /// sums to 1 (see [`Cost`]). f′ has cancelled.
+#[inline(always)]
 pub(crate) fn cross_entropy_errors(
     f: Activation,
     units: usize,
@@ -358,16 +368,16 @@ pub(crate) fn cross_entropy_errors(
 }
 
 /// [`log_loss`] with the multiply-adds of the path it runs on.
-struct LogLoss<'a>(Activation, usize, f64, &'a [f64], &'a [f64]);
+struct LogLoss<'a>(Activation, f64, &'a [f64], &'a [f64]);
 
 impl crate::gemm::Routine for LogLoss<'_> {
     type Output = f64;
     fn run<I: crate::gemm::Isa>(self, _: I) -> f64 {
-        let LogLoss(f, units, sum, y, z) = self;
+        let LogLoss(f, sum, y, for_loss) = self;
         if I::FMA {
-            log_loss::<true>(f, units, sum, y, z)
+            log_loss::<true>(f, sum, y, for_loss)
         } else {
-            log_loss::<false>(f, units, sum, y, z)
+            log_loss::<false>(f, sum, y, for_loss)
         }
     }
 }

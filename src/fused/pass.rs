@@ -29,12 +29,12 @@ pub(super) struct Net<'a> {
 }
 
 impl<'a> Net<'a> {
-    /// What layer `k` of the slice writes beside a(k+2): z(L) for a
-    /// cross-entropy output, else f′.
+    /// What layer `k` of the slice writes beside a(k+2): what J is
+    /// computed from for a cross-entropy output, else f′.
     #[inline(always)]
     fn beside(&self, k: usize) -> Beside {
         if k + 1 == self.layers.len() && self.cost.is_cross_entropy() {
-            Beside::Z
+            Beside::ForLoss
         } else {
             Beside::Derivative
         }

@@ -348,10 +348,14 @@ impl Network {
         self.check_targets(y)?;
         let forward = super::trace::propagate(&self.layers, x)?;
         let output = self.layers[self.depth() - 1].activation;
-        let (Some(y_hat), Some(z)) = (forward.a.last(), forward.z.last()) else {
+        let (Some(y_hat), Some(z), Some(fp)) =
+            (forward.a.last(), forward.z.last(), forward.fp.last())
+        else {
             unreachable!("a network has at least one layer")
         };
-        self.cost.value(output, y, y_hat, z, &self.layers)
+        // Cross-entropy's J comes from ln ŷ for softmax, from z for a sigmoid.
+        let for_loss = if output == Activation::Softmax { fp } else { z };
+        self.cost.value(output, y, y_hat, for_loss, &self.layers)
     }
 
     /// ∂J/∂W(l) and ∂J/∂b(l) for every layer, by backpropagation through

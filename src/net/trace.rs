@@ -71,7 +71,7 @@ impl NetworkTrace {
 pub(crate) struct Forward {
     pub z: Vec<Matrix>,
     pub a: Vec<Matrix>,
-    /// f′(z(l))
+    /// f′(z(l)); for a softmax layer, ln ŷ instead.
     pub fp: Vec<Matrix>,
 }
 
@@ -88,20 +88,21 @@ pub(crate) fn propagate(layers: &[Layer], x: &Matrix) -> Result<Forward, Error> 
         if f.is_elementwise() {
             (z.map(|z| f.apply(z)), z.map(|z| f.derivative(z)))
         } else {
-            // Softmax, one row at a time; it has no element-wise f′, and
-            // cross-entropy, the one cost it serves, needs none.
+            // Softmax, one row at a time: it has no element-wise f′
+            // (cross-entropy, the one cost it serves, needs none), and
+            // gives ln ŷ beside ŷ, from which J is computed.
             let mut a = z.clone();
-            let mut beside = z.clone();
+            let mut ln_y_hat = Matrix::zeros(z.rows(), z.cols());
             dispatch(
                 Path::best(),
                 Activate {
                     f,
                     units: z.cols(),
                     z: a.as_mut_slice(),
-                    beside: (beside.as_mut_slice(), Beside::Z),
+                    beside: (ln_y_hat.as_mut_slice(), Beside::ForLoss),
                 },
             );
-            (a, Matrix::zeros(z.rows(), z.cols()))
+            (a, ln_y_hat)
         }
     };
     let (mut zs, mut a_s, mut fps) = (Vec::new(), Vec::<Matrix>::new(), Vec::new());

@@ -6,6 +6,7 @@ use super::run::{Evaluation, Minimise, Run};
 use super::settings::{Settings, shared_settings};
 use super::{StopReason, check_setting};
 use crate::error::Error;
+use crate::gemm::{Isa, Path, Routine, dispatch};
 
 /// Adam: stochastic gradient descent whose step for each parameter is
 /// scaled by running estimates of its gradient's first and second moments.
@@ -159,15 +160,39 @@ impl Rule for Moments {
     fn update(&mut self, p: &mut [f64], g: &[f64]) {
         let (b1, b2) = self.betas;
         self.powers = (self.powers.0 * b1, self.powers.1 * b2);
+        // Compiled for the widest vectors this CPU has: every operation is
+        // exactly rounded (no multiply-add), so every path gives the same
+        // bits.
+        dispatch(Path::best(), Step(self, p, g));
+    }
+}
+
+impl Moments {
+    /// One step of Algorithm 1 for every parameter.
+    #[inline(always)]
+    fn step(&mut self, p: &mut [f64], g: &[f64]) {
+        let (b1, b2) = self.betas;
         let (c1, c2) = (1.0 - self.powers.0, 1.0 - self.powers.1);
+        let (eta, eps) = (self.learning_rate, self.epsilon);
         for (((p, &g), m), v) in p.iter_mut().zip(g).zip(&mut self.m).zip(&mut self.v) {
             // m ← β1·m + (1 − β1)·g,   v ← β2·v + (1 − β2)·g²
             *m = b1 * *m + (1.0 - b1) * g;
             *v = b2 * *v + (1.0 - b2) * g * g;
             // p ← p − η·m̂ / (√v̂ + ε)
             let (m_hat, v_hat) = (*m / c1, *v / c2);
-            *p -= self.learning_rate * m_hat / (v_hat.sqrt() + self.epsilon);
+            *p -= eta * m_hat / (v_hat.sqrt() + eps);
         }
+    }
+}
+
+/// [`Moments::step`] as a [`Routine`].
+struct Step<'a>(&'a mut Moments, &'a mut [f64], &'a [f64]);
+
+impl Routine for Step<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn run<I: Isa>(self, _: I) {
+        self.0.step(self.1, self.2);
     }
 }
 

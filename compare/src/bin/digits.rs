@@ -89,10 +89,11 @@ fn run(
     let seconds = start.elapsed().as_secs_f64();
     println!(
         "{{\"system\": \"backprop\", \"method\": \"{method}\", \"seed\": {seed}, \
-         \"accuracy\": {}, \"seconds\": {seconds}, \"training_cost\": {}, \"iterations\": {}}}",
+         \"accuracy\": {}, \"seconds\": {seconds}, \"training_cost\": {}, \"iterations\": {}, \"evaluations\": {}}}",
         net.accuracy(test)?,
         net.cost(&train.x, &train.y)?,
-        report.iterations
+        report.iterations,
+        report.cost_evaluations
     );
     Ok(())
 }
