@@ -189,7 +189,7 @@ impl Cost {
         let loss = if self.is_cross_entropy() {
             crate::gemm::dispatch(
                 crate::gemm::Path::best(),
-                LogLoss(f, 0.0, y.as_slice(), for_loss.as_slice()),
+                LogLoss(f, y.cols(), y.as_slice(), for_loss.as_slice()),
             )
         } else {
             half_sse(0.0, y.as_slice(), y_hat.as_slice())
@@ -230,6 +230,7 @@ impl Cost {
     }
 
     /// Turns the unscaled sum over examples into ∂J/∂W, in place.
+    #[inline(always)]
     pub(crate) fn finish_gradient(self, summed: &mut [f64], w: &Matrix, n: usize) {
         if !self.is_mean() {
             return;
@@ -243,6 +244,7 @@ impl Cost {
     /// Turns the unscaled sum over examples Σ δ into ∂J/∂b, in place: the
     /// penalty λ applies to weights only, so a bias's gradient is only
     /// divided by N.
+    #[inline(always)]
     pub(crate) fn finish_bias_gradient(self, summed: &mut [f64], n: usize) {
         if self.is_mean() {
             let n = n as f64;
@@ -265,7 +267,7 @@ impl Cost {
         beside: &mut [f64],
     ) -> f64 {
         if self.is_cross_entropy() {
-            let sum = log_loss::<FMA>(f, sum, y, beside);
+            let sum = log_loss::<FMA>(f, units, sum, y, beside);
             cross_entropy_errors(f, units, y, y_hat, beside);
             sum
         } else {
@@ -315,19 +317,31 @@ fn half_sse(sum: f64, y: &[f64], y_hat: &[f64]) -> f64 {
 /// Every term is ≥ 0 and finite for finite z; a target of 0 contributes
 /// nothing, even where its ln ŷ would be −∞.
 #[inline(always)]
-fn log_loss<const FMA: bool>(f: Activation, sum: f64, y: &[f64], for_loss: &[f64]) -> f64 {
-    // Plain loops, not closures, so that the exponentials are compiled,
-    // inlined, for the caller's instruction set.
+fn log_loss<const FMA: bool>(
+    f: Activation,
+    units: usize,
+    sum: f64,
+    y: &[f64],
+    for_loss: &[f64],
+) -> f64 {
+    // Row by row onto the running sum, so that the order is the same
+    // however the rows are cut into blocks, and the rows' own sums do not
+    // wait on one another. Plain loops, not closures, so that the
+    // exponentials are compiled, inlined, for the caller's instruction set.
     let mut sum = sum;
-    if f == Activation::Softmax {
-        for (&y, &ln_y_hat) in y.iter().zip(for_loss) {
-            sum += target_term(y, -ln_y_hat);
+    for (y, for_loss) in y.chunks_exact(units).zip(for_loss.chunks_exact(units)) {
+        let mut row = 0.0;
+        if f == Activation::Softmax {
+            for (&y, &ln_y_hat) in y.iter().zip(for_loss) {
+                row += target_term(y, -ln_y_hat);
+            }
+        } else {
+            for (&y, &z) in y.iter().zip(for_loss) {
+                let (minus_ln_y_hat, minus_ln_1_y_hat) = softplus_pair::<FMA>(z);
+                row += target_term(y, minus_ln_y_hat) + target_term(1.0 - y, minus_ln_1_y_hat);
+            }
         }
-    } else {
-        for (&y, &z) in y.iter().zip(for_loss) {
-            let (minus_ln_y_hat, minus_ln_1_y_hat) = softplus_pair::<FMA>(z);
-            sum += target_term(y, minus_ln_y_hat) + target_term(1.0 - y, minus_ln_1_y_hat);
-        }
+        sum += row;
     }
     sum
 }
@@ -335,7 +349,8 @@ fn log_loss<const FMA: bool>(f: Activation, sum: f64, y: &[f64], for_loss: &[f64
 /// y·(−ln p), 0 where y is 0 even if −ln p is ∞.
 #[inline(always)]
 fn target_term(y: f64, minus_ln_p: f64) -> f64 {
-    if y == 0.0 { 0.0 } else { y * minus_ln_p }
+    let product = y * minus_ln_p;
+    if y == 0.0 { 0.0 } else { product }
 }
 
 /// δ(L) of cross-entropy, into `delta`, for rows of `units` outputs `f`:
@@ -368,16 +383,16 @@ pub(crate) fn cross_entropy_errors(
 }
 
 /// [`log_loss`] with the multiply-adds of the path it runs on.
-struct LogLoss<'a>(Activation, f64, &'a [f64], &'a [f64]);
+struct LogLoss<'a>(Activation, usize, &'a [f64], &'a [f64]);
 
 impl crate::gemm::Routine for LogLoss<'_> {
     type Output = f64;
     fn run<I: crate::gemm::Isa>(self, _: I) -> f64 {
-        let LogLoss(f, sum, y, for_loss) = self;
+        let LogLoss(f, units, y, for_loss) = self;
         if I::FMA {
-            log_loss::<true>(f, sum, y, for_loss)
+            log_loss::<true>(f, units, 0.0, y, for_loss)
         } else {
-            log_loss::<false>(f, sum, y, for_loss)
+            log_loss::<false>(f, units, 0.0, y, for_loss)
         }
     }
 }

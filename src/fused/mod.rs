@@ -279,7 +279,7 @@ pub(crate) fn backpropagate(
             sums.iter_mut().zip(partial).for_each(|(g, p)| *g += p);
         }
     }
-    finish(layers, cost, &mut first.sums, n)?;
+    gemm::dispatch(path, Finish(layers, cost, &mut first.sums, n))?;
     Ok(half_sse)
 }
 
@@ -323,9 +323,23 @@ fn run_shards(
     })
 }
 
+/// [`finish`], compiled for the path the pass ran on: a division per
+/// parameter, which the widest vectors take several at a time (and round
+/// the same on every path).
+struct Finish<'a>(&'a [Layer], Cost, &'a mut [Vec<f64>], usize);
+
+impl gemm::Routine for Finish<'_> {
+    type Output = Result<(), Error>;
+    #[inline(always)]
+    fn run<I: gemm::Isa>(self, _: I) -> Result<(), Error> {
+        finish(self.0, self.1, self.2, self.3)
+    }
+}
+
 /// Turns the summed gradients into the cost's, and checks them: an
 /// overflow is reported for the last layer's term first, as the
 /// derivation computes them.
+#[inline(always)]
 fn finish(layers: &[Layer], cost: Cost, sums: &mut [Vec<f64>], n: usize) -> Result<(), Error> {
     if cost.is_mean() {
         for (layer, sums) in layers.iter().zip(sums.iter_mut()) {

@@ -305,6 +305,7 @@ impl Matrix {
 /// the compiler vectorises (a search that stops at the first bad value
 /// cannot be), and the few left over one by one, which for the short
 /// slices of a tiny batch costs less than a vector loop's set-up.
+#[inline(always)]
 pub(crate) fn all_finite(xs: &[f64]) -> bool {
     let (eights, rest) = xs.as_chunks::<8>();
     eights
