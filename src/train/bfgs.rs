@@ -1,12 +1,11 @@
 //! BFGS, the quasi-Newton method the series trains with (Nocedal & Wright,
 //! *Numerical Optimization*, 2nd ed., Algorithm 6.1).
 
-use super::line_search::{StrongWolfe, dot};
+use super::line_search::{Secant, StrongWolfe, dot};
 use super::run::{Evaluation, Minimise, Run};
 use super::settings::{Settings, shared_settings};
 use super::{StopReason, check_setting};
 use crate::error::Error;
-use crate::matrix::euclidean_norm;
 
 /// The BFGS quasi-Newton method with a strong-Wolfe line search.
 ///
@@ -109,30 +108,11 @@ impl Minimise for Bfgs {
         at: &Evaluation,
         iteration: usize,
     ) -> Result<(Vec<f64>, Evaluation), StopReason> {
-        // d = −H·∇J; if rounding has left H unable to give a descent
-        // direction, start again from steepest descent.
-        let mut d = h.times_negated(&at.gradient);
-        let downhill = dot(&d, &at.gradient) < 0.0; // false for NaN too
-        if !downhill {
-            h.reset();
-            d = at.gradient.iter().map(|g| -g).collect();
-        }
-        // Where the sigmoid is flat, y is small and H (scaled by yᵀs / yᵀy)
-        // large: a full step along d can throw the weights far out, onto a
-        // plateau where every unit saturates and the gradient vanishes far
-        // from a fit. The search starts from a step no longer than the
-        // weights already are (or 1), and grows it only while J keeps
-        // falling steeply.
-        let longest = euclidean_norm(p).max(1.0);
-        let alpha = (longest / euclidean_norm(&d)).min(1.0);
+        // d = −H·∇J
+        let d = h.times_negated(&at.gradient);
         let (c1, c2) = self.wolfe;
-        let step = StrongWolfe { c1, c2 }
-            .search(run, p, at, &d, alpha)
-            .ok_or(StopReason::LineSearchFailed)?;
-        let s: Vec<f64> = step.params.iter().zip(p).map(|(a, b)| a - b).collect();
-        let y: Vec<f64> = (step.at.gradient.iter().zip(&at.gradient))
-            .map(|(a, b)| a - b)
-            .collect();
+        let Secant { step, s, y } =
+            StrongWolfe { c1, c2 }.quasi_newton(run, p, at, d, || h.reset())?;
         h.update(&s, &y, iteration == 1);
         Ok((step.params, step.at))
     }

@@ -3,12 +3,11 @@
 
 use std::collections::VecDeque;
 
-use super::line_search::{StrongWolfe, dot};
+use super::line_search::{Secant, StrongWolfe, dot};
 use super::run::{Evaluation, Minimise, Run};
 use super::settings::{Settings, shared_settings};
 use super::{StopReason, check_setting};
 use crate::error::Error;
-use crate::matrix::euclidean_norm;
 
 /// Limited-memory BFGS with a strong-Wolfe line search: each iteration
 /// steps along d = −H·∇J, where H, the inverse-Hessian approximation of
@@ -25,8 +24,9 @@ use crate::matrix::euclidean_norm;
 ///
 /// It keeps 2m vectors of n values, where BFGS keeps an n × n matrix, so
 /// it trains networks of any size. A pair whose yᵀs is not positive would
-/// spoil H and is not kept. The line search starts from the step BFGS
-/// starts from, α = min(1, max(1, ‖p‖)/‖d‖).
+/// spoil H and is not kept. Each step is taken as [`Bfgs`](crate::Bfgs)
+/// takes it: the same line search, from the same first trial
+/// α = min(1, max(1, ‖p‖)/‖d‖).
 ///
 /// Defaults, as in scipy: m = 10, at most 200 iterations, stop when
 /// ‖∇J‖∞ ≤ 1e-5, Wolfe constants c1 = 1e-4 and c2 = 0.9.
@@ -155,24 +155,10 @@ impl Minimise for Lbfgs {
         at: &Evaluation,
         _iteration: usize,
     ) -> Result<(Vec<f64>, Evaluation), StopReason> {
-        let mut d = history.direction(&at.gradient);
-        // Rounding can leave the pairs unable to give a descent direction:
-        // start again from steepest descent.
-        let downhill = dot(&d, &at.gradient) < 0.0; // false for NaN too
-        if !downhill {
-            history.pairs.clear();
-            d = at.gradient.iter().map(|g| -g).collect();
-        }
-        let longest = euclidean_norm(p).max(1.0);
-        let alpha = (longest / euclidean_norm(&d)).min(1.0);
+        let d = history.direction(&at.gradient);
         let (c1, c2) = self.wolfe;
-        let step = StrongWolfe { c1, c2 }
-            .search(run, p, at, &d, alpha)
-            .ok_or(StopReason::LineSearchFailed)?;
-        let s = step.params.iter().zip(p).map(|(a, b)| a - b).collect();
-        let y = (step.at.gradient.iter().zip(&at.gradient))
-            .map(|(a, b)| a - b)
-            .collect();
+        let Secant { step, s, y } =
+            StrongWolfe { c1, c2 }.quasi_newton(run, p, at, d, || history.pairs.clear())?;
         history.push(s, y);
         Ok((step.params, step.at))
     }

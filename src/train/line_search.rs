@@ -14,7 +14,9 @@
 //! cannot be evaluated (its cost overflows) counts as φ = +∞, which only
 //! ever shrinks the step.
 
+use super::StopReason;
 use super::run::{Evaluation, Run};
+use crate::matrix::euclidean_norm;
 
 /// Steps tried while bracketing, and while zooming, before giving up.
 const MAX_BRACKET: usize = 30;
@@ -36,6 +38,14 @@ pub struct Step {
     pub at: Evaluation,
 }
 
+/// An accepted quasi-Newton step: the step, s = its parameters − p and
+/// y = its gradient − ∇J(p).
+pub struct Secant {
+    pub step: Step,
+    pub s: Vec<f64>,
+    pub y: Vec<f64>,
+}
+
 /// One trial of α: φ(α), φ′(α) (NaN where φ is +∞ and its slope unknown),
 /// and the evaluation behind it (none for α = 0, which the caller holds).
 struct Trial {
@@ -46,6 +56,42 @@ struct Trial {
 }
 
 impl StrongWolfe {
+    /// The step BFGS and L-BFGS take from `p` (where J and ∇J are `at`)
+    /// along their direction d = −H·∇J. If rounding has left H unable to
+    /// give a descent direction, `reset` forgets it and the step is taken
+    /// along −∇J instead.
+    ///
+    /// Where the sigmoid is flat, y is small and H (scaled by yᵀs / yᵀy)
+    /// large: a full step along d can throw the weights far out, onto a
+    /// plateau where every unit saturates and the gradient vanishes far
+    /// from a fit. The search therefore starts from a step no longer than
+    /// the weights already are (or 1), α = min(1, max(1, ‖p‖)/‖d‖), and
+    /// grows it only while J keeps falling steeply.
+    pub fn quasi_newton(
+        self,
+        run: &mut Run<'_>,
+        p: &[f64],
+        at: &Evaluation,
+        mut d: Vec<f64>,
+        reset: impl FnOnce(),
+    ) -> Result<Secant, StopReason> {
+        let downhill = dot(&d, &at.gradient) < 0.0; // false for NaN too
+        if !downhill {
+            reset();
+            d = at.gradient.iter().map(|g| -g).collect();
+        }
+        let longest = euclidean_norm(p).max(1.0);
+        let alpha = (longest / euclidean_norm(&d)).min(1.0);
+        let step = self
+            .search(run, p, at, &d, alpha)
+            .ok_or(StopReason::LineSearchFailed)?;
+        let s = step.params.iter().zip(p).map(|(a, b)| a - b).collect();
+        let y = (step.at.gradient.iter().zip(&at.gradient))
+            .map(|(a, b)| a - b)
+            .collect();
+        Ok(Secant { step, s, y })
+    }
+
     /// A step from `p` (where J and ∇J are `at`) along `d` satisfying the
     /// strong Wolfe conditions, starting the search at `alpha`; `None` when
     /// none is found. `d` must be a descent direction (∇Jᵀd < 0).
