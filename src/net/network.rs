@@ -23,7 +23,7 @@ use crate::net::{NetworkGradients, Workspace};
 /// and backpropagation is the same four equations at every depth:
 ///
 /// ```text
-/// δ(L)     = −(y − ŷ) ⊙ f′(z(L))
+/// δ(L)     = −(y − ŷ) ⊙ f′(z(L))            (ŷ − y under cross-entropy: f′ cancels)
 /// δ(l)     = δ(l+1)·W(l)ᵀ ⊙ f′(z(l))        for l = L−1 … 2
 /// ∂J/∂W(l) = a(l)ᵀ·δ(l+1)
 /// ∂J/∂b(l) = Σ over examples of δ(l+1)
@@ -31,7 +31,10 @@ use crate::net::{NetworkGradients, Workspace};
 ///
 /// Each layer has its own
 /// [`Activation`] (the sigmoid by default) and, if asked for, a bias b(l);
-/// [`Cost::Regularised`] penalises the weights, never the biases.
+/// [`Cost::Regularised`] penalises the weights, never the biases. A
+/// classifier ends in [`Activation::Softmax`] under
+/// [`Cost::CrossEntropy`]; [`Cost`] derives its δ(L) and lists the pairs a
+/// network accepts.
 ///
 /// Like [`TwoLayerNet`](crate::TwoLayerNet), which is its two-layer case
 /// computed by the same engine, the network holds only its layers and its

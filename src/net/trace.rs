@@ -44,8 +44,8 @@ pub struct NetworkTrace {
     pub z: Vec<Matrix>,
     /// a(l+1) = f(z(l+1)), N × units; the last is ŷ.
     pub a: Vec<Matrix>,
-    /// δ(l+1), N × units: the last is −(y − ŷ) ⊙ f′(z(L)), the others
-    /// δ(l+1)·W(l+1)ᵀ ⊙ f′(z(l+1)).
+    /// δ(l+1), N × units: the last is −(y − ŷ) ⊙ f′(z(L)) (ŷ − y under
+    /// cross-entropy), the others δ(l+1)·W(l+1)ᵀ ⊙ f′(z(l+1)).
     pub delta: Vec<Matrix>,
     /// ∂J/∂W(l) = a(l)ᵀ·δ(l+1), the shape of W(l).
     pub dj_dw: Vec<Matrix>,
@@ -336,8 +336,8 @@ pub struct Trace {
     pub z3: Matrix,
     /// ŷ = f(z(3)): the prediction, N × outputs.
     pub y_hat: Matrix,
-    /// δ(3) = −(y − ŷ) ⊙ f′(z(3)): the backpropagating error at the output,
-    /// N × outputs.
+    /// δ(3) = −(y − ŷ) ⊙ f′(z(3)) (ŷ − y under cross-entropy): the
+    /// backpropagating error at the output, N × outputs.
     pub delta3: Matrix,
     /// δ(2) = δ(3)·W(2)ᵀ ⊙ f′(z(2)): the error sent back to the hidden layer,
     /// N × hidden.

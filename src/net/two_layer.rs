@@ -21,7 +21,8 @@ use crate::net::{Gradients, Init, NetworkTrace, Trace, Workspace};
 /// W(1) is `input_size × hidden_size` and W(2) is `hidden_size × output_size`.
 /// As in the series there are no bias terms. X holds one example per row
 /// (N × inputs), y one target per row (N × outputs). J is Part 4's cost
-/// unless [`with_cost`](Self::with_cost) selects Part 7's regularised one.
+/// unless [`with_cost`](Self::with_cost) selects Part 7's regularised one
+/// or cross-entropy (see [`Cost`]).
 ///
 /// The network holds only its weights and its choice of cost: every method
 /// that takes a batch computes what it needs and returns it, so a
