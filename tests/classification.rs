@@ -303,6 +303,15 @@ fn one_hot_classes_and_accuracy() {
             classes: 4
         })
     );
+    // Too large to allocate: an error, not an abort.
+    assert!(matches!(
+        data::one_hot(&[0, 1], usize::MAX / 2),
+        Err(Error::InvalidSetting { .. })
+    ));
+    assert!(matches!(
+        data::one_hot(&[0], 1 << 60),
+        Err(Error::InvalidSetting { .. })
+    ));
     let labels = [3, 0, 2, 2, 1];
     let y = data::one_hot(&labels, 4).unwrap();
     assert_eq!(data::classes(&y), labels);

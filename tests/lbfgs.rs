@@ -46,6 +46,13 @@ fn lbfgs_reaches_the_minimum_bfgs_reaches() {
             assert!((p - q).abs() < 1e-5, "{p} vs {q}");
         }
     }
+    // A memory larger than any run needs is fine.
+    let mut huge = b.clone();
+    Lbfgs::default()
+        .memory(usize::MAX)
+        .max_iterations(3)
+        .train(&mut huge, &d)
+        .unwrap();
     b = Network::random(&[2, 3, 1], 0).unwrap();
     assert_eq!(
         Lbfgs::default()

@@ -10,7 +10,8 @@ use crate::matrix::Matrix;
 ///
 /// # Errors
 ///
-/// - [`Error::InvalidSetting`] naming `classes` when it is 0;
+/// - [`Error::InvalidSetting`] naming `classes` when it is 0, or so large
+///   that the matrix cannot be allocated;
 /// - [`Error::Label`] naming the first label that is not below `classes`;
 /// - [`Error::EmptyBatch`] when there are no labels.
 ///
@@ -40,11 +41,19 @@ pub fn one_hot(labels: &[usize], classes: usize) -> Result<Matrix, Error> {
             classes,
         });
     }
-    let mut y = Matrix::zeros(labels.len(), classes);
+    // An error, not an abort, when the matrix cannot be allocated.
+    let too_large = Error::InvalidSetting {
+        what: "classes (the one-hot matrix is too large)",
+        value: classes as f64,
+    };
+    let len = labels.len().checked_mul(classes).ok_or(too_large.clone())?;
+    let mut data = Vec::new();
+    data.try_reserve_exact(len).map_err(|_| too_large)?;
+    data.resize(len, 0.0);
     for (row, &label) in labels.iter().enumerate() {
-        y[(row, label)] = 1.0;
+        data[row * classes + label] = 1.0;
     }
-    Ok(y)
+    Matrix::new(labels.len(), classes, data)
 }
 
 /// The class of each row: the column of its largest value (the first, if

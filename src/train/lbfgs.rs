@@ -140,10 +140,12 @@ impl Minimise for Lbfgs {
     }
 
     fn start(&self, _params: usize) -> Result<History, Error> {
+        // Grown as pairs come, so that a memory larger than the run needs
+        // costs nothing.
         Ok(History {
-            pairs: VecDeque::with_capacity(self.memory),
+            pairs: VecDeque::new(),
             memory: self.memory,
-            alphas: Vec::with_capacity(self.memory),
+            alphas: Vec::new(),
         })
     }
 
