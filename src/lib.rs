@@ -166,7 +166,10 @@
 //!   twice, so a CPU without FMA can differ from one with it in the last
 //!   bits (the exponential stays within 2 ulp of `f64::exp` either way);
 //!   the kernels of different instruction sets may also sum a product's
-//!   terms in different orders.
+//!   terms in different orders. The environment variable `BACKPROP_ISA`,
+//!   read once, picks a narrower set than the fastest: `portable`, `avx2`
+//!   or `avx512`. A set this CPU lacks, or another value, leaves the
+//!   fastest it has.
 //!
 //! # Features
 //!

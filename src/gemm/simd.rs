@@ -28,13 +28,30 @@ pub(crate) enum Path {
 }
 
 impl Path {
-    /// The fastest path this CPU supports, detected once.
+    /// The path every computation takes, chosen once: the fastest this CPU
+    /// supports, or the one the environment variable `BACKPROP_ISA` names
+    /// (see [`Path::from_env`]).
     pub(crate) fn best() -> Path {
         static BEST: OnceLock<Path> = OnceLock::new();
-        *BEST.get_or_init(|| *Path::available().last().unwrap_or(&Path::Portable))
+        *BEST.get_or_init(|| {
+            let fastest = *Path::available().last().unwrap_or(&Path::Portable);
+            Path::from_env(std::env::var("BACKPROP_ISA").ok().as_deref(), fastest)
+        })
     }
 
-    /// Every path this CPU supports, slowest first.
+    /// The path `BACKPROP_ISA` asks for: `portable`, `avx2` or `avx512`,
+    /// as `OPENBLAS_CORETYPE` names a kernel. A path this CPU lacks, or
+    /// another value, gives `fastest`.
+    fn from_env(value: Option<&str>, fastest: Path) -> Path {
+        let asked = match value {
+            Some("portable") => Path::Portable,
+            Some("avx2") => Path::Avx2Fma,
+            Some("avx512") => Path::Avx512,
+            _ => return fastest,
+        };
+        if asked.supported() { asked } else { fastest }
+    }
+
     pub(crate) fn available() -> Vec<Path> {
         [Path::Portable, Path::Avx2Fma, Path::Avx512]
             .into_iter()
@@ -659,6 +676,18 @@ mod tests {
                 ),
                 "{path:?}"
             );
+        }
+    }
+
+    #[test]
+    fn backprop_isa_picks_a_path_this_cpu_has() {
+        let fastest = *Path::available().last().unwrap();
+        assert_eq!(Path::from_env(None, fastest), fastest);
+        assert_eq!(Path::from_env(Some("sse9"), fastest), fastest);
+        assert_eq!(Path::from_env(Some("portable"), fastest), Path::Portable);
+        for (name, path) in [("avx2", Path::Avx2Fma), ("avx512", Path::Avx512)] {
+            let want = if path.supported() { path } else { fastest };
+            assert_eq!(Path::from_env(Some(name), fastest), want);
         }
     }
 
