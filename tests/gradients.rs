@@ -197,7 +197,14 @@ proptest! {
         let t = p.net.trace(&p.x, &p.y).unwrap();
         prop_assert!(relative_eq!(&t.z2, &common::naive_dot(&p.x, p.net.w1()), epsilon = 1e-12, max_relative = 1e-12));
         prop_assert!(relative_eq!(&t.z3, &common::naive_dot(&t.a2, p.net.w2()), epsilon = 1e-12, max_relative = 1e-12));
-        prop_assert_eq!(&t.y_hat, &p.net.forward(&p.x).unwrap());
+        // a(2) and ŷ by f64::exp, one element at a time, beside the trace
+        // and beside `forward`, which shares the trace's forward pass.
+        let f = |z: f64| 1.0 / (1.0 + (-z).exp());
+        let a2 = common::naive_dot(&p.x, p.net.w1()).map(f);
+        let y_hat = common::naive_dot(&a2, p.net.w2()).map(f);
+        prop_assert!(relative_eq!(&t.a2, &a2, epsilon = 1e-14, max_relative = 1e-13));
+        prop_assert!(relative_eq!(&t.y_hat, &y_hat, epsilon = 1e-14, max_relative = 1e-13));
+        prop_assert!(relative_eq!(&p.net.forward(&p.x).unwrap(), &y_hat, epsilon = 1e-14, max_relative = 1e-13));
         for ((&d3, &y), (&y_hat, &z3)) in t.delta3.as_slice().iter().zip(p.y.as_slice())
             .zip(t.y_hat.as_slice().iter().zip(t.z3.as_slice()))
         {
