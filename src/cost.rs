@@ -150,14 +150,29 @@ impl Cost {
         }
     }
 
+    /// Rejects layer `layer` of `depth` applying `f` where this cost's δ is
+    /// not derived for it.
+    pub(crate) fn accepts(self, f: Activation, layer: usize, depth: usize) -> Result<(), Error> {
+        match self.unsupported(f, layer, depth) {
+            Some(reason) => Err(Error::Unsupported {
+                layer,
+                activation: f,
+                cost: self.name(),
+                reason,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// [`accepts`](Self::accepts) for every layer.
+    pub(crate) fn accepts_layers(self, layers: &[Layer]) -> Result<(), Error> {
+        let depth = layers.len();
+        (layers.iter().enumerate()).try_for_each(|(k, l)| self.accepts(l.activation, k + 1, depth))
+    }
+
     /// Why `f` cannot serve layer `layer` of `depth` under this cost, if it
     /// cannot: the pairs whose δ is derived are the only ones allowed.
-    pub(crate) fn unsupported(
-        self,
-        f: Activation,
-        layer: usize,
-        depth: usize,
-    ) -> Option<&'static str> {
+    fn unsupported(self, f: Activation, layer: usize, depth: usize) -> Option<&'static str> {
         if layer < depth {
             return (!f.is_elementwise())
                 .then_some("softmax normalises a whole row, so it serves the output layer only");

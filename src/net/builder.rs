@@ -1,6 +1,6 @@
 //! Building a [`Network`]: from its sizes, or layer by layer.
 
-use super::network::{Network, check_pair};
+use super::network::Network;
 use crate::activation::Activation;
 use crate::cost::Cost;
 use crate::error::Error;
@@ -195,7 +195,7 @@ impl NetworkBuilder {
         let cost = self.cost.validated()?;
         let depth = self.layers.len();
         for (k, &(_, f, _)) in self.layers.iter().enumerate() {
-            check_pair(cost, f, k + 1, depth)?;
+            cost.accepts(f, k + 1, depth)?;
         }
         let mut rng = Rng::new(self.seed);
         let layers = sizes

@@ -3,6 +3,7 @@
 //! [`Workspace`] they compute gradients in.
 
 mod builder;
+mod checks;
 mod classify;
 mod gradcheck;
 mod gradients;

@@ -186,7 +186,7 @@ impl Network {
     /// ```
     pub fn with_activation(mut self, layer: usize, activation: Activation) -> Result<Self, Error> {
         self.layer_mut(layer)?;
-        check_pair(self.cost, activation, layer, self.depth())?;
+        self.cost.accepts(activation, layer, self.depth())?;
         self.layers[layer - 1].activation = activation;
         Ok(self)
     }
@@ -245,7 +245,7 @@ impl Network {
     /// ```
     pub fn with_cost(self, cost: Cost) -> Result<Self, Error> {
         let cost = cost.validated()?;
-        check_layers(&self.layers, cost)?;
+        cost.accepts_layers(&self.layers)?;
         Ok(Network { cost, ..self })
     }
 
@@ -637,97 +637,12 @@ impl Network {
         }
         Ok(())
     }
-
-    pub(crate) fn check_x(&self, x: &Matrix) -> Result<(), Error> {
-        self.check_x_shape(x)?;
-        check_finite(x, "X")
-    }
-
-    fn check_x_shape(&self, x: &Matrix) -> Result<(), Error> {
-        if x.cols() != self.input_size() {
-            return Err(Error::InputColumns {
-                expected: self.input_size(),
-                found: x.cols(),
-            });
-        }
-        if x.rows() == 0 {
-            return Err(Error::EmptyBatch);
-        }
-        Ok(())
-    }
-
-    pub(crate) fn check_xy(&self, x: &Matrix, y: &Matrix) -> Result<(), Error> {
-        self.check_shapes(x, y)?;
-        check_finite(x, "X")?;
-        check_finite(y, "y")
-    }
-
-    /// Under cross-entropy, rejects a finite target outside [0, 1], whose
-    /// ln-likelihood means nothing (NaN and ∞ are named as non-finite).
-    pub(crate) fn check_targets(&self, y: &Matrix) -> Result<(), Error> {
-        if !self.cost.is_cross_entropy() {
-            return Ok(());
-        }
-        match y
-            .iter()
-            .position(|v| v.is_finite() && !(0.0..=1.0).contains(v))
-        {
-            Some(k) => Err(Error::TargetRange {
-                at: (k / y.cols(), k % y.cols()),
-                value: y.as_slice()[k],
-            }),
-            None => Ok(()),
-        }
-    }
-
-    /// The checks of [`check_xy`](Self::check_xy) but for NaN and ∞.
-    fn check_shapes(&self, x: &Matrix, y: &Matrix) -> Result<(), Error> {
-        self.check_x_shape(x)?;
-        if y.rows() != x.rows() {
-            return Err(Error::TargetRows {
-                expected: x.rows(),
-                found: y.rows(),
-            });
-        }
-        if y.cols() != self.output_size() {
-            return Err(Error::TargetColumns {
-                expected: self.output_size(),
-                found: y.cols(),
-            });
-        }
-        Ok(())
-    }
 }
 
 impl AsRef<Network> for Network {
     fn as_ref(&self) -> &Network {
         self
     }
-}
-
-/// Rejects a layer `layer` of `depth` applying `f` where `cost`'s δ(L) is
-/// not derived for it (see [`Cost`]).
-pub(crate) fn check_pair(
-    cost: Cost,
-    f: Activation,
-    layer: usize,
-    depth: usize,
-) -> Result<(), Error> {
-    match cost.unsupported(f, layer, depth) {
-        Some(reason) => Err(Error::Unsupported {
-            layer,
-            activation: f,
-            cost: cost.name(),
-            reason,
-        }),
-        None => Ok(()),
-    }
-}
-
-/// [`check_pair`] for every layer.
-pub(crate) fn check_layers(layers: &[Layer], cost: Cost) -> Result<(), Error> {
-    let depth = layers.len();
-    (layers.iter().enumerate()).try_for_each(|(k, l)| check_pair(cost, l.activation, k + 1, depth))
 }
 
 /// Rejects a parameter vector of the wrong length or with a NaN or ∞.
