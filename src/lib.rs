@@ -76,9 +76,29 @@
 //!
 //! [`GradientDescent`] (on the whole batch or on mini-batches), [`Adam`]
 //! and [`Lbfgs`] are the other [`Optimiser`]s; [`Cost::Regularised`] is
-//! Part 7's cost, and [`Cost::CrossEntropy`] over an
-//! [`Activation::Softmax`] output the classifier's; [`Optimiser::train_with`]
-//! records a testing cost and calls back after every iteration.
+//! Part 7's cost; [`Optimiser::train_with`] records a testing cost and
+//! calls back after every iteration.
+//!
+//! # Example: classify handwritten digits
+//!
+//! A softmax output under cross-entropy, whose output error is simply
+//! δ(L) = ŷ − y (the [`Cost`] docs derive it), trained with [`Adam`] on
+//! mini-batches of the UCI digits the crate carries:
+//!
+//! ```
+//! use backprop::{data, Activation, Adam, Cost, Network, Optimiser};
+//!
+//! let (train, test) = data::digits().split_stratified(0.2, 0)?;
+//! let mut net = Network::builder(64)
+//!     .biased_layer(32, Activation::Relu)
+//!     .biased_layer(10, Activation::Softmax)
+//!     .cost(Cost::CrossEntropy)
+//!     .build()?;
+//! Adam::default().learning_rate(0.01).batch_size(64).max_iterations(10).train(&mut net, &train)?;
+//! assert!(net.accuracy(&test)? > 0.9);
+//! assert_eq!(net.predict_classes(&test.x)?.len(), 360);
+//! # Ok::<(), backprop::Error>(())
+//! ```
 //!
 //! # Example: stack more layers
 //!
