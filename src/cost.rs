@@ -140,7 +140,7 @@ impl Cost {
         )
     }
 
-    /// The name errors and saved networks use.
+    /// The name errors give the cost by.
     pub(crate) fn name(self) -> &'static str {
         match self {
             Cost::SumOfSquares => "the sum of squares",
