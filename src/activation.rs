@@ -84,7 +84,12 @@ pub fn sigmoid_prime(z: f64) -> f64 {
 /// Softmax   f(z)ₖ = e^(zₖ − m) / Σⱼ e^(zⱼ − m),   m = maxⱼ zⱼ, over each row
 /// ```
 ///
-/// The sigmoid is the series' activation and the default.
+/// The sigmoid is the series' activation and the default. tanh is
+/// computed as sign(z)·(1 − e)/(1 + e), with 1 − e = −(e^(−2|z|) − 1) from
+/// the same evaluation as e, accurate to a few ulp where e is close to 1,
+/// so that tanh keeps its relative precision near 0; f′ = 1 − tanh² is
+/// computed in the form 4e/(1 + e)², which does not round to 0 in the
+/// tails.
 ///
 /// Softmax acts on a whole row of z at once, so it has no element-wise f′;
 /// it is for the output layer under [`Cost::CrossEntropy`](crate::Cost::CrossEntropy),
@@ -93,12 +98,7 @@ pub fn sigmoid_prime(z: f64) -> f64 {
 /// the row's largest z first keeps every exponent ≤ 0, so no e^z
 /// overflows and the largest term is 1. [`apply`](Self::apply) and
 /// [`derivative`](Self::derivative), which see one value, treat it as a
-/// row of one: 1 and 0. tanh is
-/// computed as sign(z)·(1 − e)/(1 + e), with 1 − e = −(e^(−2|z|) − 1) from
-/// the same evaluation as e, accurate to a few ulp where e is close to 1,
-/// so that tanh keeps its relative precision near 0; f′ = 1 − tanh² is
-/// computed in the form 4e/(1 + e)², which does not round to 0 in the
-/// tails.
+/// row of one: 1 and 0.
 ///
 /// # Examples
 ///
@@ -257,9 +257,9 @@ pub(crate) enum Beside {
 
 /// A layer's activation over a block of rows of z, `units` values each:
 /// every z replaced by f(z + b), with b the layer's bias where it has one,
-/// and f′(z + b) or z + b written beside it, as `beside` says, from one
-/// evaluation per element in branch-free code the compiler vectorises.
-/// With `FMA` as the running path sets it, equal element by element to
+/// and f′(z + b), or what the loss is computed from, written beside it,
+/// as `beside` says, from one evaluation per element in branch-free code
+/// the compiler vectorises. With `FMA` as the running path sets it, equal element by element to
 /// [`Activation::apply`] and [`Activation::derivative`] of z + b (softmax:
 /// to [`softmax_row`] of each row). Returns whether every z + b was
 /// finite.

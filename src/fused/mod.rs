@@ -6,7 +6,7 @@
 //!
 //! The forward pass applies f and f′ while each block of z is fresh from
 //! the product (one evaluation gives both), the output error forms ŷ, δ and
-//! ½ Σ (y − ŷ)² together, and each hidden δ is scaled by f′(z) as the
+//! the loss together, and each hidden δ is scaled by f′(z) as the
 //! product produces it. After the first call for a given shape, a call
 //! allocates nothing unless it starts threads of its own (see [`workers`]).
 //!
@@ -269,7 +269,7 @@ pub(crate) fn backpropagate(
     let (first, others) = shard_buffers[..shards]
         .split_first_mut()
         .expect("at least one shard");
-    let half_sse = if tiny {
+    let loss = if tiny {
         gemm::dispatch(path, Tiny(cut.whole(first)))?
     } else {
         run_shards(&cut, path, first, others, workers)?
@@ -280,13 +280,13 @@ pub(crate) fn backpropagate(
         }
     }
     gemm::dispatch(path, Finish(layers, cost, &mut first.sums, n))?;
-    Ok(half_sse)
+    Ok(loss)
 }
 
 /// Runs every shard of `cut` by the blocked products, the first on this
 /// thread and each other on a thread of its own: a kept one where its
 /// shard is cheap to copy (see [`workers`]), else one started for the
-/// call, which borrows what it reads. Returns their ½ Σ (y − ŷ)², added in
+/// call, which borrows what it reads. Returns their summed loss, added in
 /// shard order.
 fn run_shards(
     cut: &Cut<'_>,
@@ -311,15 +311,15 @@ fn run_shards(
                 scope.spawn(move || gemm::dispatch(path, shard))
             })
             .collect();
-        let mut half_sse = first();
+        let mut loss = first();
         // Joined and added in shard order, whatever order they end in.
         for handle in handles {
             let shard = handle
                 .join()
                 .unwrap_or_else(|e| std::panic::resume_unwind(e));
-            half_sse = half_sse.and_then(|sum| Ok(sum + shard?));
+            loss = loss.and_then(|sum| Ok(sum + shard?));
         }
-        half_sse
+        loss
     })
 }
 

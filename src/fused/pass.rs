@@ -72,7 +72,7 @@ pub(super) struct Sums<'a> {
 
 /// The whole pass over one block of `rows` rows of X and y: its terms,
 /// its share of every gradient sum (stored if not `add`, added if `add`),
-/// and `half_sse` + ½ Σ (y − ŷ)² over its rows. `DEPTH` is 2 for a
+/// and `loss` + the loss over its rows (½ Σ (y − ŷ)², or cross-entropy's). `DEPTH` is 2 for a
 /// network of two layers, whose steps are then written out, and 0 for any
 /// depth.
 #[inline(always)]
@@ -86,20 +86,20 @@ pub(super) fn block<P: Products, const DEPTH: usize>(
     terms: &mut Terms<'_>,
     sums: &mut Sums<'_>,
     add: bool,
-    half_sse: f64,
+    loss: f64,
 ) -> Result<f64, Error> {
     if DEPTH == 2 {
-        return two_layers(p, net, rows, x, y, terms, sums, add, half_sse);
+        return two_layers(p, net, rows, x, y, terms, sums, add, loss);
     }
     let depth = net.layers.len();
     for k in 0..depth {
         forward_at(p, net, k, rows, x, terms)?;
     }
-    let half_sse = output_error_at::<P>(net, rows, y, terms, half_sse);
+    let loss = output_error_at::<P>(net, rows, y, terms, loss);
     for k in (0..depth).rev() {
         backward_at(p, net, k, rows, x, terms, sums, add)?;
     }
-    Ok(half_sse)
+    Ok(loss)
 }
 
 /// [`block`] for the series' network, X → a(2) → ŷ, with its terms named
@@ -117,7 +117,7 @@ fn two_layers<P: Products>(
     terms: &mut Terms<'_>,
     sums: &mut Sums<'_>,
     add: bool,
-    half_sse: f64,
+    loss: f64,
 ) -> Result<f64, Error> {
     let [l1, l2] = net.layers else {
         unreachable!("two_layers takes a network of two layers")
@@ -144,11 +144,11 @@ fn two_layers<P: Products>(
     forward_step(p, l1, w1, rows, x, a2, (fp2, net.beside(0)), 2)?;
     forward_step(p, l2, w2, rows, a2, y_hat, (fp3, net.beside(1)), 3)?;
     let delta3 = fp3;
-    let half_sse = output_error::<P>(net, y, y_hat, delta3, half_sse);
+    let loss = output_error::<P>(net, y, y_hat, delta3, loss);
     weight_gradient(p, l2, rows, a2, delta3, dj_dw2, staged2, add);
     hidden_error(p, l2, w2, rows, delta3, fp2, delta2, 2)?;
     weight_gradient(p, l1, rows, x, delta2, dj_dw1, staged1, add);
-    Ok(half_sse)
+    Ok(loss)
 }
 
 /// The forward step of layer `k` of the slice: its operands found in
@@ -185,14 +185,14 @@ fn output_error_at<P: Products>(
     rows: usize,
     y: &[f64],
     terms: &mut Terms<'_>,
-    half_sse: f64,
+    loss: f64,
 ) -> f64 {
     let k = net.layers.len() - 1;
     let o = net.layers[k].units();
     let (a_at, fp_at) = (terms.offsets[2 * k], terms.offsets[2 * k + 1]);
     let (front, back) = terms.values.split_at_mut(fp_at);
     let y_hat = &front[a_at..a_at + rows * o];
-    output_error::<P>(net, y, y_hat, &mut back[..rows * o], half_sse)
+    output_error::<P>(net, y, y_hat, &mut back[..rows * o], loss)
 }
 
 /// For layer `k` of the slice, given δ(k+2): its weight gradient and,

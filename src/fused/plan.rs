@@ -12,7 +12,8 @@
 //! - each shard sums its rows' gradient terms block after block of rows,
 //!   in row order;
 //! - the shards' sums are added to the first shard's in shard order;
-//! - ½ Σ (y − ŷ)² is added row by row in each shard, then shard by shard.
+//! - the loss (½ Σ (y − ŷ)², or cross-entropy's) is added row by row in
+//!   each shard, then shard by shard.
 //!
 //! On one thread, J therefore has the bits of
 //! [`Network::cost`](crate::Network::cost): the forward products sum each

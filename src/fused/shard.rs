@@ -140,9 +140,9 @@ impl Routine for Shard<'_> {
     fn run<I: Isa>(mut self, isa: I) -> Result<f64, Error> {
         let scratch = std::mem::take(&mut self.bufs.scratch);
         let mut blocked = Blocked { isa, scratch };
-        let half_sse = self.pass::<_, 0>(&mut blocked);
+        let loss = self.pass::<_, 0>(&mut blocked);
         self.bufs.scratch = blocked.scratch;
-        half_sse
+        loss
     }
 }
 
@@ -168,15 +168,15 @@ impl Routine for Tiny<'_> {
 
 impl Shard<'_> {
     /// The shard's rows through the pass a block at a time (the first block
-    /// stores its sums, the later ones add to them); returns its
-    /// ½ Σ (y − ŷ)², added in row order.
+    /// stores its sums, the later ones add to them); returns its loss,
+    /// added in row order.
     #[inline(always)]
     fn pass<P: Products, const DEPTH: usize>(&mut self, p: &mut P) -> Result<f64, Error> {
         let layers = self.cut.net.layers;
         let (inputs, outputs) = (layers[0].inputs(), layers[layers.len() - 1].units());
         let (mut x, mut y, cut) = (self.x, self.y, self.cut);
         let (mut terms, mut sums) = parts(cut, self.bufs);
-        let mut half_sse = 0.0;
+        let mut loss = 0.0;
         let mut add = false;
         let mut left = self.rows;
         while left > 0 {
@@ -185,13 +185,13 @@ impl Shard<'_> {
             let (x_block, y_block);
             (x_block, x) = x.split_at(rows * inputs);
             (y_block, y) = y.split_at(rows * outputs);
-            half_sse = pass::block::<P, DEPTH>(
-                p, cut.net, rows, x_block, y_block, &mut terms, &mut sums, add, half_sse,
+            loss = pass::block::<P, DEPTH>(
+                p, cut.net, rows, x_block, y_block, &mut terms, &mut sums, add, loss,
             )?;
             add = true;
         }
         into_place::<P>(layers, &mut sums);
-        Ok(half_sse)
+        Ok(loss)
     }
 
     /// The whole shard as one block, for a plan whose block holds it;
@@ -201,10 +201,10 @@ impl Shard<'_> {
         debug_assert!(self.rows <= self.cut.block);
         let (x, y, net) = (self.x, self.y, self.cut.net);
         let (mut terms, mut sums) = parts(self.cut, self.bufs);
-        let half_sse =
+        let loss =
             pass::block::<P, DEPTH>(p, net, self.rows, x, y, &mut terms, &mut sums, false, 0.0)?;
         into_place::<P>(net.layers, &mut sums);
-        Ok(half_sse)
+        Ok(loss)
     }
 }
 

@@ -346,8 +346,8 @@ impl Workers {
         }
         // A panic here, as on the kept threads, is raised only once every
         // job is back, so that the workspace keeps its buffers.
-        let (mut half_sse, mut panic) = match catch_unwind(AssertUnwindSafe(first)) {
-            Ok(half_sse) => (half_sse, None),
+        let (mut loss, mut panic) = match catch_unwind(AssertUnwindSafe(first)) {
+            Ok(loss) => (loss, None),
             Err(payload) => (Ok(0.0), Some(payload)),
         };
         for (s, bufs) in others.iter_mut().enumerate() {
@@ -360,14 +360,14 @@ impl Workers {
                 })),
             };
             match outcome {
-                Ok(shard) => half_sse = half_sse.and_then(|sum| Ok(sum + shard?)),
+                Ok(shard) => loss = loss.and_then(|sum| Ok(sum + shard?)),
                 Err(payload) => panic = panic.or(Some(payload)),
             }
         }
         if let Some(payload) = panic {
             resume_unwind(payload);
         }
-        half_sse
+        loss
     }
 }
 

@@ -193,10 +193,6 @@ impl NetworkBuilder {
             return Err(Error::LayerSizes { sizes });
         }
         let cost = self.cost.validated()?;
-        let depth = self.layers.len();
-        for (k, &(_, f, _)) in self.layers.iter().enumerate() {
-            cost.accepts(f, k + 1, depth)?;
-        }
         let mut rng = Rng::new(self.seed);
         let layers = sizes
             .windows(2)
@@ -213,7 +209,8 @@ impl NetworkBuilder {
                     activation,
                 }
             })
-            .collect();
+            .collect::<Vec<_>>();
+        cost.accepts_layers(&layers)?;
         Ok(Network::from_checked_layers(layers, cost))
     }
 }
