@@ -165,3 +165,88 @@ fn kept_threads_give_the_same_bits_awake_or_asleep() {
     assert_eq!(kept.to_vec(), fresh.to_vec());
     assert_ne!(kept.to_vec(), g);
 }
+
+/// One call's problem for the stress test: a network, a batch, and how
+/// many threads its workspace asks for (`None`: the default).
+struct Case {
+    net: backprop::Network,
+    x: Matrix,
+    y: Matrix,
+    threads: Option<usize>,
+}
+
+impl Case {
+    /// J and the unrolled gradients, each as bits.
+    fn bits(&self, ws: &mut Workspace) -> (u64, Vec<u64>) {
+        let (j, g) = self
+            .net
+            .cost_and_gradients_in(&self.x, &self.y, ws)
+            .unwrap();
+        (
+            j.to_bits(),
+            g.to_vec().iter().map(|v| v.to_bits()).collect(),
+        )
+    }
+
+    fn workspace(&self) -> Workspace {
+        self.threads.map_or_else(Workspace::new, threads)
+    }
+}
+
+/// Sixteen callers at once, each taking problems of random shapes and
+/// thread counts from a shared list, for a bounded time: every result has
+/// the bits the same call gives made alone, whoever ran its shards.
+#[test]
+fn sixteen_callers_get_the_bits_each_call_gets_alone() {
+    use backprop::{Activation, Network};
+    // A small generator of our own: the cases are fixed by the seed.
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = move |below: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % below as u64) as usize
+    };
+    let mut cases = Vec::new();
+    for c in 0..24 {
+        let depth = 1 + next(3);
+        let mut sizes: Vec<usize> = (0..=depth).map(|_| 1 + next(48)).collect();
+        if c % 8 == 7 {
+            // Too large for a job to copy: threads are started for the call.
+            sizes = vec![520, 520];
+        }
+        let n = 16 + next(900);
+        let threads = [None, Some(1), Some(2), Some(3), Some(5)][next(5)];
+        let mut builder = Network::builder(sizes[0]);
+        for (l, &units) in sizes[1..].iter().enumerate() {
+            let activation = [Activation::Sigmoid, Activation::Tanh, Activation::Relu][next(3)];
+            builder = if l % 2 == 0 {
+                builder.biased_layer(units, activation)
+            } else {
+                builder.layer(units, activation)
+            };
+        }
+        let net = builder.seed(c as u64).build().unwrap();
+        let x = Matrix::randn(n, sizes[0], 100 + c as u64);
+        let y = Matrix::randn(n, sizes[sizes.len() - 1], 200 + c as u64).map(sigmoid);
+        cases.push(Case { net, x, y, threads });
+    }
+    let alone: Vec<_> = cases.iter().map(|c| c.bits(&mut c.workspace())).collect();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    std::thread::scope(|scope| {
+        for caller in 0..16 {
+            let (cases, alone) = (&cases, &alone);
+            scope.spawn(move || {
+                // Each caller keeps a workspace per case, as a user would.
+                let mut kept: Vec<Workspace> = cases.iter().map(Case::workspace).collect();
+                let mut calls = 0;
+                let mut k = caller;
+                while calls < 4 || std::time::Instant::now() < deadline {
+                    k = (k * 7 + 3) % cases.len();
+                    assert_eq!(cases[k].bits(&mut kept[k]), alone[k], "case {k}");
+                    calls += 1;
+                }
+            });
+        }
+    });
+}

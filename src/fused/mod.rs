@@ -8,7 +8,7 @@
 //! the product (one evaluation gives both), the output error forms ŷ, δ and
 //! the loss together, and each hidden δ is scaled by f′(z) as the
 //! product produces it. After the first call for a given shape, a call
-//! allocates nothing unless it starts threads of its own (see [`workers`]).
+//! allocates nothing unless it starts a thread of its own (see [`workers`]).
 //!
 //! ∂J/∂W is a sum over examples ("every example gets a vote"), so a large
 //! batch is cut into contiguous shards of rows, one per thread, and each
@@ -23,8 +23,8 @@
 //! - [`products`]: the products, by the blocked kernels or in order;
 //! - [`lined`]: weights copied onto cache lines, and buffers sized in
 //!   lines;
-//! - [`workers`]: the threads a workspace keeps for the shards after the
-//!   first;
+//! - [`workers`]: the process's kept threads, which take the shards after
+//!   the first;
 //! - this module: the buffers, the threads of each call and the ordered
 //!   reduction.
 
@@ -284,10 +284,8 @@ pub(crate) fn backpropagate(
 }
 
 /// Runs every shard of `cut` by the blocked products, the first on this
-/// thread and each other on a thread of its own: a kept one where its
-/// shard is cheap to copy (see [`workers`]), else one started for the
-/// call, which borrows what it reads. Returns their summed loss, added in
-/// shard order.
+/// thread and the others shared with the process's kept threads (see
+/// [`workers`]). Returns their summed loss, added in shard order.
 fn run_shards(
     cut: &Cut<'_>,
     path: Path,
@@ -298,29 +296,12 @@ fn run_shards(
     if others.is_empty() {
         return gemm::dispatch(path, cut.shard(0, first));
     }
-    let mut first = || gemm::dispatch(path, cut.shard(0, first));
-    if workers::worth_copying(cut) {
-        return workers.run(cut, path, first, others);
-    }
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = others
-            .iter_mut()
-            .enumerate()
-            .map(|(s, bufs)| {
-                let shard = cut.shard(s + 1, bufs);
-                scope.spawn(move || gemm::dispatch(path, shard))
-            })
-            .collect();
-        let mut loss = first();
-        // Joined and added in shard order, whatever order they end in.
-        for handle in handles {
-            let shard = handle
-                .join()
-                .unwrap_or_else(|e| std::panic::resume_unwind(e));
-            loss = loss.and_then(|sum| Ok(sum + shard?));
-        }
-        loss
-    })
+    workers.run(
+        cut,
+        path,
+        || gemm::dispatch(path, cut.shard(0, first)),
+        others,
+    )
 }
 
 /// [`finish`], compiled for the path the pass ran on: a division per

@@ -1,27 +1,39 @@
-//! Threads kept alive between calls, one per shard after the first.
+//! The process's kept threads, shared by every workspace, and how a call
+//! shares its shards with them.
 //!
 //! A thread started for a call must be placed on an idle core while the
 //! calling thread is already busy with its own shard: on the virtual
 //! machines measured that wait, and the wake at the join, are a large share
 //! of a call of a millisecond or two (BENCHMARKS.md, "Threads are kept").
+//! So the process keeps one thread fewer than it has cores, started by the
+//! first call that shares a batch, and a call runs its first shard itself.
 //! A kept thread that sleeps between calls still waits to be woken, so it
 //! spins for a while first ([`Shared::wait_for`]); the caller does the same
 //! at the join.
+//!
+//! Every call claims kept threads for its other shards only while they are
+//! free and a core is ([`Load`]); a shard that finds none runs on the
+//! calling thread after its first. Several callers at once thus share the
+//! cores rather than fight for them, and as each call cuts its batch the
+//! same way whoever runs a shard, its bits do not depend on them. A panic
+//! in a shard is caught where it runs and raised in its caller alone.
 //!
 //! A kept thread outlives the call, so it cannot borrow the call's X, y and
 //! weights. Each call copies into a [`Job`] the shard's rows of X and y and
 //! the layers, and moves the shard's buffers into it; the job goes to the
 //! thread and comes back with the buffers and the shard's result, so that
 //! once the threads are started nothing is allocated. Where a shard is too
-//! large to copy cheaply ([`worth_copying`]), the call starts threads of
-//! its own that borrow what they read.
+//! large to copy cheaply ([`worth_copying`]), the call starts a thread of
+//! its own in place of the kept thread it claimed, which borrows what it
+//! reads.
 
 use std::fmt;
 use std::hint;
+use std::num::NonZeroUsize;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
-use std::thread::{self, JoinHandle};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::thread;
 use std::time::{Duration, Instant};
 
 use super::lined::grow;
@@ -162,21 +174,44 @@ fn copy_layers(to: &mut Vec<Layer>, from: &[Layer], copies: &[Option<usize>]) {
     to.extend(from[to.len()..].iter().cloned());
 }
 
-/// What passes between the calling thread and a kept one.
+/// What passes between a caller and a kept thread.
 #[derive(Default)]
 struct Slot {
     /// A job for the thread to run.
     job: Option<Job>,
     /// A job it has run, and what came of it.
     done: Option<(Job, Outcome)>,
-    /// Set when the workspace is dropped: the thread ends.
-    closed: bool,
+    /// The storage of its last job, kept for the next caller's copies.
+    spare: Option<Job>,
     /// How many threads sleep on the condition variable.
     sleeping: usize,
 }
 
 /// The longest a thread spins for a change to the slot before it sleeps.
 const SPIN_LIMIT: Duration = Duration::from_millis(1);
+
+/// How busy the process's threads are: callers inside a shared call, and
+/// kept threads claimed by one. Nobody spins while their sum exceeds the
+/// cores, and a caller claims a kept thread only while it is below.
+struct Load {
+    cores: AtomicUsize,
+    callers: AtomicUsize,
+    claimed: AtomicUsize,
+}
+
+static LOAD: Load = Load {
+    cores: AtomicUsize::new(1),
+    callers: AtomicUsize::new(0),
+    claimed: AtomicUsize::new(0),
+};
+
+impl Load {
+    /// Whether more threads want to run than there are cores.
+    fn oversubscribed(&self) -> bool {
+        let busy = self.callers.load(Ordering::Relaxed) + self.claimed.load(Ordering::Relaxed);
+        busy > self.cores.load(Ordering::Relaxed)
+    }
+}
 
 /// A [`Slot`] and the signals that it changed, shared with the thread.
 #[derive(Default)]
@@ -207,11 +242,12 @@ impl Shared {
     }
 
     /// Waits until `ready` takes something from the slot. A thread woken
-    /// from sleep waits to be run again (about 0.12 ms on the virtual
-    /// machines measured, a third of a shared call at S2), so it first
+    /// from sleep waits to be run again, a large share of a short call on
+    /// a virtual machine (BENCHMARKS.md, "Threads are kept"), so it first
     /// spins, for as long as the last job ran and at most [`SPIN_LIMIT`]:
     /// back-to-back calls find it awake, and it burns no more time idle
-    /// than it worked.
+    /// than it worked. It does not spin while more threads want to run
+    /// than there are cores ([`Load`]), where its core serves better.
     fn wait_for<T>(&self, mut ready: impl FnMut(&mut Slot) -> Option<T>) -> T {
         let seen = self.changes.load(Ordering::Acquire);
         if let Some(taken) = ready(&mut self.lock()) {
@@ -219,7 +255,10 @@ impl Shared {
         }
         let budget = Duration::from_nanos(self.last_job.load(Ordering::Relaxed)).min(SPIN_LIMIT);
         let start = Instant::now();
-        while self.changes.load(Ordering::Acquire) == seen && start.elapsed() < budget {
+        while self.changes.load(Ordering::Acquire) == seen
+            && start.elapsed() < budget
+            && !LOAD.oversubscribed()
+        {
             for _ in 0..64 {
                 hint::spin_loop();
             }
@@ -238,15 +277,10 @@ impl Shared {
         }
     }
 
-    /// The kept thread's life: run each job put in the slot, until closed.
+    /// The kept thread's life: run each job put in the slot.
     fn serve(&self) {
         loop {
-            let next = self.wait_for(|slot| match slot.job.take() {
-                Some(job) => Some(Some(job)),
-                None if slot.closed => Some(None),
-                None => None,
-            });
-            let Some(mut job) = next else { return };
+            let mut job = self.wait_for(|slot| slot.job.take());
             let start = Instant::now();
             let outcome = job.run();
             let took = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
@@ -260,74 +294,123 @@ impl Shared {
 /// than a channel, because they allocate nothing once the thread is started.
 struct Worker {
     shared: Arc<Shared>,
-    thread: Option<JoinHandle<()>>,
-    /// Its job while it is not out: kept for the next call's copies.
-    spare: Option<Job>,
-    /// Whether a job is out (given and not yet collected).
-    out: bool,
+    /// Whether a caller holds it, from before its job is given until after
+    /// it is collected.
+    claimed: AtomicBool,
 }
 
 impl Worker {
     /// A new thread waiting for jobs, or `None` where none can be started.
+    /// It lives as long as the process.
     fn start() -> Option<Worker> {
         let shared = Arc::new(Shared::default());
         let theirs = Arc::clone(&shared);
-        let thread = thread::Builder::new()
+        thread::Builder::new()
             .name("backprop-shard".into())
             .spawn(move || theirs.serve())
             .ok()?;
         Some(Worker {
             shared,
-            thread: Some(thread),
-            spare: Some(Job::default()),
-            out: false,
+            claimed: AtomicBool::new(false),
         })
     }
 
     /// Hands shard `s` of `cut` to the thread, with the buffers in `bufs`.
-    fn give(&mut self, cut: &Cut<'_>, s: usize, path: Path, bufs: &mut ShardBuffers) {
-        let mut job = self.spare.take().unwrap_or_default();
+    fn give(&self, cut: &Cut<'_>, s: usize, path: Path, bufs: &mut ShardBuffers) {
+        let mut job = self.shared.lock().spare.take().unwrap_or_default();
         job.fill(cut, s, path, bufs);
         self.shared.post(|slot| slot.job = Some(job));
-        self.out = true;
     }
 
-    /// Waits for the job that is out, if one is, and puts its buffers back
-    /// in `bufs`; returns what came of it.
-    fn collect(&mut self, bufs: &mut ShardBuffers) -> Option<Outcome> {
-        if !self.out {
-            return None;
-        }
+    /// Waits for the job given, puts its buffers back in `bufs`, and
+    /// returns what came of it.
+    fn collect(&self, bufs: &mut ShardBuffers) -> Outcome {
         let (mut job, outcome) = self.shared.wait_for(|slot| slot.done.take());
-        self.out = false;
         std::mem::swap(&mut job.bufs, bufs);
-        self.spare = Some(job);
-        Some(outcome)
+        self.shared.lock().spare = Some(job);
+        outcome
     }
 }
 
-impl Drop for Worker {
-    fn drop(&mut self) {
-        self.shared.post(|slot| slot.closed = true);
-        if let Some(thread) = self.thread.take() {
-            // It ends after the job it may be running; a panic in a pass
-            // was caught there, so there is none to pass on.
-            let _ = thread.join();
+/// The process's kept threads, one fewer than its cores: each caller is
+/// the first thread of its own call.
+struct Pool {
+    workers: Vec<Worker>,
+}
+
+/// The pool, its threads started by the first call that shares a batch.
+fn pool() -> &'static Pool {
+    static POOL: OnceLock<Pool> = OnceLock::new();
+    POOL.get_or_init(|| {
+        let cores = thread::available_parallelism().map_or(1, NonZeroUsize::get);
+        LOAD.cores.store(cores, Ordering::Relaxed);
+        let workers = (1..cores).map_while(|_| Worker::start()).collect();
+        Pool { workers }
+    })
+}
+
+impl Pool {
+    /// A kept thread for one shard of the calling thread's, if one is free
+    /// and a core is: its index in the pool.
+    fn claim(&self) -> Option<usize> {
+        let claimed = LOAD.claimed.fetch_add(1, Ordering::Relaxed) + 1;
+        let callers = LOAD.callers.load(Ordering::Relaxed);
+        if callers + claimed <= LOAD.cores.load(Ordering::Relaxed) {
+            for (i, worker) in self.workers.iter().enumerate() {
+                let free = worker.claimed.compare_exchange(
+                    false,
+                    true,
+                    Ordering::Acquire,
+                    Ordering::Relaxed,
+                );
+                if free.is_ok() {
+                    return Some(i);
+                }
+            }
         }
+        LOAD.claimed.fetch_sub(1, Ordering::Relaxed);
+        None
+    }
+
+    /// Gives back a kept thread claimed by [`claim`](Self::claim).
+    fn release(&self, i: usize) {
+        self.workers[i].claimed.store(false, Ordering::Release);
+        LOAD.claimed.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
-/// The kept threads of a workspace, started by the first call that shares
-/// a batch among that many threads and ended when the workspace is dropped.
+/// Counts a thread among the callers for as long as it lives.
+struct Caller;
+
+impl Caller {
+    fn enter() -> Caller {
+        LOAD.callers.fetch_add(1, Ordering::Relaxed);
+        Caller
+    }
+}
+
+impl Drop for Caller {
+    fn drop(&mut self) {
+        LOAD.callers.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// A workspace's share of the process's kept threads: which one took each
+/// of its call's shards, kept so that a call allocates nothing.
 #[derive(Default)]
 pub(super) struct Workers {
-    kept: Vec<Worker>,
+    /// Per shard after the first, the kept thread that runs it, if any.
+    taken: Vec<Option<usize>>,
 }
 
 impl Workers {
-    /// Shards 1, 2, … of `cut` on kept threads, each with the buffers in
-    /// `others`, while `first` runs on this thread; their results added to
-    /// `first`'s in shard order.
+    /// Shards 1, 2, … of `cut`, while `first` runs on this thread; their
+    /// results added to `first`'s in shard order. Each goes to a kept thread
+    /// that is free while a core is ([`Pool::claim`]), else it runs here
+    /// after `first`: the shards, and so the bits, are the same either way.
+    /// A shard too large to copy ([`worth_copying`]) runs on a thread
+    /// started for the call in place of the kept one, borrowing what it
+    /// reads.
     pub fn run(
         &mut self,
         cut: &Cut<'_>,
@@ -335,43 +418,104 @@ impl Workers {
         first: impl FnOnce() -> Result<f64, Error>,
         others: &mut [ShardBuffers],
     ) -> Result<f64, Error> {
-        while self.kept.len() < others.len() {
-            match Worker::start() {
-                Some(worker) => self.kept.push(worker),
-                None => break,
-            }
-        }
-        for (s, (worker, bufs)) in self.kept.iter_mut().zip(others.iter_mut()).enumerate() {
-            worker.give(cut, s + 1, path, bufs);
-        }
-        // A panic here, as on the kept threads, is raised only once every
-        // job is back, so that the workspace keeps its buffers.
-        let (mut loss, mut panic) = match catch_unwind(AssertUnwindSafe(first)) {
-            Ok(loss) => (loss, None),
-            Err(payload) => (Ok(0.0), Some(payload)),
+        let pool = pool();
+        let _caller = Caller::enter();
+        self.taken.clear();
+        self.taken.extend(others.iter().map(|_| pool.claim()));
+        let taken = &self.taken;
+        let result = if worth_copying(cut) {
+            give_and_collect(pool, taken, cut, path, first, others)
+        } else {
+            thread::scope(|scope| {
+                let mut handles = (others.iter_mut().enumerate())
+                    .map(|(s, bufs)| {
+                        let shard = cut.shard(s + 1, bufs);
+                        let run =
+                            move || catch_unwind(AssertUnwindSafe(|| gemm::dispatch(path, shard)));
+                        match taken[s] {
+                            Some(_) => Ran::Spawned(scope.spawn(run)),
+                            None => Ran::Here(run),
+                        }
+                    })
+                    .collect::<Vec<_>>();
+                let first = catch_unwind(AssertUnwindSafe(first));
+                let outcomes = handles.iter_mut().map(|ran| {
+                    let taken = std::mem::replace(ran, Ran::Done);
+                    match taken {
+                        Ran::Spawned(handle) => handle.join().unwrap_or_else(Err),
+                        Ran::Here(run) => run(),
+                        Ran::Done => unreachable!("each shard is run once"),
+                    }
+                });
+                add_in_order(first, outcomes)
+            })
         };
-        for (s, bufs) in others.iter_mut().enumerate() {
-            let outcome = match self.kept.get_mut(s).and_then(|w| w.collect(bufs)) {
-                Some(outcome) => outcome,
-                None if panic.is_some() => continue,
-                // No thread took it: it runs here.
-                None => catch_unwind(AssertUnwindSafe(|| {
-                    gemm::dispatch(path, cut.shard(s + 1, bufs))
-                })),
-            };
-            match outcome {
-                Ok(shard) => loss = loss.and_then(|sum| Ok(sum + shard?)),
-                Err(payload) => panic = panic.or(Some(payload)),
-            }
+        for &i in self.taken.iter().flatten() {
+            pool.release(i);
         }
-        if let Some(payload) = panic {
-            resume_unwind(payload);
-        }
-        loss
+        result
     }
 }
 
-/// A copy of a workspace starts its own threads when it needs them.
+/// Where a shard of a call that starts threads runs.
+enum Ran<H, F> {
+    Spawned(H),
+    Here(F),
+    Done,
+}
+
+/// The copying route of [`Workers::run`]: each shard in `taken` is copied
+/// into a job for its kept thread, the rest run here after `first`.
+fn give_and_collect(
+    pool: &Pool,
+    taken: &[Option<usize>],
+    cut: &Cut<'_>,
+    path: Path,
+    first: impl FnOnce() -> Result<f64, Error>,
+    others: &mut [ShardBuffers],
+) -> Result<f64, Error> {
+    for (s, bufs) in others.iter_mut().enumerate() {
+        if let Some(i) = taken[s] {
+            pool.workers[i].give(cut, s + 1, path, bufs);
+        }
+    }
+    let first = catch_unwind(AssertUnwindSafe(first));
+    let panicked = first.is_err();
+    let outcomes = others
+        .iter_mut()
+        .enumerate()
+        .map(|(s, bufs)| match taken[s] {
+            // Every job is collected, even after a panic, so that the
+            // workspace keeps its buffers.
+            Some(i) => pool.workers[i].collect(bufs),
+            None if panicked => Ok(Ok(0.0)),
+            None => catch_unwind(AssertUnwindSafe(|| {
+                gemm::dispatch(path, cut.shard(s + 1, bufs))
+            })),
+        });
+    add_in_order(first, outcomes)
+}
+
+/// The first shard's loss plus the others', in shard order; the first
+/// panic raised, once every shard's outcome is in.
+fn add_in_order(first: Outcome, others: impl Iterator<Item = Outcome>) -> Result<f64, Error> {
+    let (mut loss, mut panic) = match first {
+        Ok(loss) => (loss, None),
+        Err(payload) => (Ok(0.0), Some(payload)),
+    };
+    for outcome in others {
+        match outcome {
+            Ok(shard) => loss = loss.and_then(|sum| Ok(sum + shard?)),
+            Err(payload) => panic = panic.or(Some(payload)),
+        }
+    }
+    if let Some(payload) = panic {
+        resume_unwind(payload);
+    }
+    loss
+}
+
+/// A copy of a workspace claims kept threads as its calls need them.
 impl Clone for Workers {
     fn clone(&self) -> Self {
         Workers::default()
@@ -380,8 +524,6 @@ impl Clone for Workers {
 
 impl fmt::Debug for Workers {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Workers")
-            .field("kept", &self.kept.len())
-            .finish()
+        f.debug_struct("Workers").finish_non_exhaustive()
     }
 }

@@ -12,7 +12,7 @@ use crate::net::{Gradients, Network, NetworkGradients};
 /// Reusable buffers for the fused gradient pass of [`TwoLayerNet`](crate::TwoLayerNet) and
 /// [`Network`] (`gradients_in` and `cost_and_gradients_in`):
 /// after the first call for a given batch size and network shape, a call
-/// allocates nothing, on one thread or on its kept threads.
+/// allocates nothing, on one thread or on the kept threads.
 ///
 /// A workspace grows to the largest shape it has seen and can serve any
 /// network and batch; for a large batch it holds a block of rows per thread
@@ -26,16 +26,21 @@ use crate::net::{Gradients, Network, NetworkGradients};
 /// same bit for bit on every run (the crate docs, "Determinism", say what
 /// can change it).
 ///
-/// A workspace keeps the threads it shares batches with: the first call
-/// that shares one among t threads starts t − 1, which wait between calls
-/// and end when the workspace is dropped (a clone starts its own; the
-/// workspace behind `gradients`, one per calling thread, keeps them while
-/// that thread lives). A kept thread spins before it sleeps, for as long
-/// as its last share of a call took and at most 1 ms, so that calls made
-/// one after another find it awake; it never spins longer than it worked.
-/// Each call copies to them their rows of X and y and the weights, a small
-/// part of their work; a call whose share would take more than 2 MiB to
-/// copy starts threads of its own that borrow them instead.
+/// The threads that share a batch belong to the process, not to the
+/// workspace: one fewer than the cores, started by the first call that
+/// shares a batch, and shared by every workspace. A call runs its first
+/// shard itself and hands each other one to a kept thread that is free,
+/// while a core is; a shard that finds none runs on the calling thread.
+/// So several callers at once share the cores rather than fight for them,
+/// and as a call cuts its batch the same way whoever runs each shard, its
+/// bits depend on the thread count alone. A kept thread spins before it
+/// sleeps, for as long as its last shard took and at most a millisecond,
+/// so that calls made one after another find it awake; it never spins
+/// longer than it worked, nor while more threads want to run than there
+/// are cores. Each call copies to them their rows of X and y and the
+/// weights, a small part of their work; a call whose shard would be dear
+/// to copy starts a thread in place of the kept one, which borrows them
+/// instead.
 ///
 /// A call that fails leaves the gradients of the last successful call in
 /// place.
