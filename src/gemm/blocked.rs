@@ -2,26 +2,8 @@
 //! [module docs](super)), with the blocks sized for the caches, the panels
 //! the micro-kernel reads, and where it writes its tile.
 
+use super::tuning::{Blocking, IN_PLACE_SPAN, SHORT_K};
 use super::{Finish, LINE, Problem, View, lines, pack};
-
-/// Rows of b (and columns of a) per packed block, and rows of a per block:
-/// an MR × KC panel of a (32 KiB at MR = 8) and a KC × NR panel of b
-/// (64 KiB) stream through L1 and L2 while MC × KC of a (256 KiB) stays in
-/// L2, sized for the 32–48 KiB L1 and 1–2 MiB L2 of current x86-64 cores.
-/// A longer KC halves how often c's tile is loaded and stored per
-/// multiply-add; a shorter MC keeps a's block in L2 beside b's panel.
-pub(super) const KC: usize = 512;
-pub(super) const MC: usize = 64;
-/// Columns of b per packed block.
-pub(super) const NC: usize = 2048;
-/// Panels up to this many steps are read in place rather than packed.
-pub(super) const SHORT_K: usize = 128;
-/// Longer panels are read in place too while the block they come from
-/// spans at most this many values (512 KiB) of rows the kernel reads along
-/// (rows of b; for a transposed a, its storage's rows): few enough pages,
-/// close enough together, to stream as well as a packed copy, which then
-/// costs more than it saves.
-const IN_PLACE_SPAN: usize = 1 << 16;
 
 /// Where a micro-kernel puts its MR × NR tile: the first `cols` values of
 /// row r < `rows` of the tile go to `c[r * ldc..]`, stored, or added to
@@ -74,31 +56,37 @@ pub(crate) struct BPanel<'a> {
 #[inline(always)]
 pub(super) fn all_blocks<const MR: usize, const NR: usize>(
     p: Problem<'_>,
+    blocking: Blocking,
     c: &mut [f64],
     scratch: &mut Vec<f64>,
     tile: impl Fn(APanel<'_>, BPanel<'_>, usize, TileOut<'_>),
     finish: &mut impl Finish,
 ) {
     let Problem { m, k, n, a, b, .. } = p;
-    if m <= MC && k <= KC && n <= NC {
+    let Blocking {
+        kc: kc_block,
+        mc: mc_block,
+        nc: nc_block,
+    } = blocking;
+    if m <= mc_block && k <= kc_block && n <= nc_block {
         one_block::<MR, NR>(p, c, scratch, tile);
         finish.part(0, c);
         return;
     }
-    let kc_max = KC.min(k);
-    let mc_max = MC.min(m).next_multiple_of(MR);
-    let nc_max = NC.min(n).next_multiple_of(NR);
+    let kc_max = kc_block.min(k);
+    let mc_max = mc_block.min(m).next_multiple_of(MR);
+    let nc_max = nc_block.min(n).next_multiple_of(NR);
     let (a_len, b_len) = ((mc_max * kc_max).next_multiple_of(LINE), nc_max * kc_max);
     let (packed_a, rest) = lines(scratch, a_len + b_len).split_at_mut(a_len);
     let packed_b = &mut rest[..b_len];
 
-    for jc in (0..n).step_by(NC) {
-        let nc = NC.min(n - jc);
-        for pc in (0..k).step_by(KC) {
-            let kc = KC.min(k - pc);
+    for jc in (0..n).step_by(nc_block) {
+        let nc = nc_block.min(n - jc);
+        for pc in (0..k).step_by(kc_block) {
+            let kc = kc_block.min(k - pc);
             let b_in_place = pack_block_of_b::<NR>(b, (pc, kc), (jc, nc), packed_b);
-            for ic in (0..m).step_by(MC) {
-                let mc = MC.min(m - ic);
+            for ic in (0..m).step_by(mc_block) {
+                let mc = mc_block.min(m - ic);
                 let a_in_place = pack_block_of_a::<MR, NR>(a, (ic, mc), (pc, kc), nc, packed_a);
                 let block = Block {
                     ic,

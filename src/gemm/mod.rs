@@ -30,12 +30,14 @@
 //! in three forms chosen at run time by CPU-feature detection: AVX-512 and
 //! AVX2 with FMA, written with intrinsics in [`simd`] (the crate's only
 //! `unsafe` code), and the portable generic [`portable`]. In products
-//! with panels longer than `SHORT_K` steps, the AVX-512 micro-kernels ask
+//! with panels longer than `SHORT_K` steps, the SIMD micro-kernels ask
 //! for the lines of b and a a few steps before they read them: a panel of
 //! b outgrows L1, and the hardware prefetchers bring it back too late.
 //!
 //! Products of at most `DIRECT_TINY` multiply-adds, and thin ones up to
-//! `DIRECT_MAX`, skip all this for plain loops ([`direct`]).
+//! `DIRECT_MAX`, skip all this for plain loops ([`direct`]). The block
+//! sizes of each instruction set and every other tuning constant are in
+//! [`tuning`].
 //!
 //! [`Matrix::dot`]: crate::Matrix::dot
 //! [`Matrix::tr_dot`]: crate::Matrix::tr_dot
@@ -46,9 +48,12 @@ mod direct;
 mod pack;
 mod portable;
 mod simd;
+mod tuning;
 
 pub(crate) use blocked::{APanel, BPanel, TileOut};
 pub(crate) use simd::{Isa, Path, Routine, dispatch};
+use tuning::Blocking;
+pub(crate) use tuning::{DIRECT_MAX, DIRECT_TINY, NARROW};
 
 /// A matrix read through strides: element (i, j) is
 /// `data[i * row_stride + j * col_stride]`.
@@ -282,26 +287,13 @@ pub(crate) struct Problem<'a> {
     pub accumulate: bool,
 }
 
-/// c at most this many columns wide is narrow: the AVX-512 path gives it
-/// a tile 8 or 12 columns wide, whose cost per row is the same for every
-/// width up to its own, so such a product costs as much as one with 8 or
-/// 12 columns. Where an operand allows, it is better computed transposed,
-/// the few columns as rows of c (a tile of fewer rows costs less).
-pub(crate) const NARROW: usize = 12;
-
-/// Up to this many multiply-adds any loop beats packing. Products this
-/// small sum each element in order, one multiply-add after another from 0
-/// (the network's small-batch path relies on it).
-pub(crate) const DIRECT_TINY: usize = 512;
-/// Up to this many, a vectorising direct loop beats packing.
-pub(crate) const DIRECT_MAX: usize = 16 * 1024;
-
 /// The product for one instruction set: direct loops for small problems,
 /// the blocked algorithm with an `MR × NR` micro-kernel for the rest.
 /// Overwrites all of `c`.
 #[inline(always)]
 fn product<const MR: usize, const NR: usize, const FMA: bool>(
     p: Problem<'_>,
+    blocking: Blocking,
     c: &mut [f64],
     scratch: &mut Vec<f64>,
     tile: impl Fn(APanel<'_>, BPanel<'_>, usize, TileOut<'_>),
@@ -320,7 +312,7 @@ fn product<const MR: usize, const NR: usize, const FMA: bool>(
         direct::product::<FMA>(p, form, c);
         finish.part(0, c);
     } else {
-        blocked::all_blocks::<MR, NR>(p, c, scratch, tile, finish);
+        blocked::all_blocks::<MR, NR>(p, blocking, c, scratch, tile, finish);
     }
 }
 
@@ -366,7 +358,7 @@ pub(crate) fn lines(scratch: &mut Vec<f64>, len: usize) -> &mut [f64] {
 
 #[cfg(test)]
 mod tests {
-    use super::blocked::{KC, MC, NC};
+    use super::tuning::{AVX2, AVX512, PORTABLE};
     use super::*;
     use proptest::prelude::*;
 
@@ -411,13 +403,20 @@ mod tests {
     /// Sizes around the block and tile edges of every path.
     /// Rows of a: small, and around the MC block edge.
     fn rows() -> impl Strategy<Value = usize> {
-        prop_oneof![1..=20usize, MC - 2..=MC + 2, 2 * MC - 1..=2 * MC + 1]
+        let (small, large) = (AVX512.mc.min(AVX2.mc), AVX512.mc.max(AVX2.mc));
+        prop_oneof![
+            1..=20usize,
+            small - 2..=small + 2,
+            large - 2..=large + 2,
+            2 * large - 1..=2 * large + 1
+        ]
     }
 
     /// Inner dimension: small, around the direct/blocked switch, and around
-    /// the KC block edge.
+    /// every path's KC block edge.
     fn inner() -> impl Strategy<Value = usize> {
-        prop_oneof![1..=20usize, 250..=260usize, KC - 1..=KC + 1]
+        let (short, long) = (AVX2.kc.min(AVX512.kc), AVX2.kc.max(AVX512.kc));
+        prop_oneof![1..=20usize, short - 6..=short + 4, long - 1..=long + 1]
     }
 
     proptest! {
@@ -517,7 +516,7 @@ mod tests {
 
     #[test]
     fn wide_products_cross_the_column_blocks() {
-        let (m, k, n) = (3, 300, NC + 37);
+        let (m, k, n) = (3, 300, PORTABLE.nc.max(AVX2.nc).max(AVX512.nc) + 37);
         let (a, b) = (pattern(m * k, 7, 13), pattern(k * n, 5, 11));
         let want = naive(m, k, n, View::of(&a, k), View::of(&b, n));
         for path in Path::available() {
@@ -570,9 +569,10 @@ mod tests {
         for (m, k, n) in [
             (3, 4, 5),
             (40, 30, 20),
-            (2 * MC + 5, KC + 3, 37),
-            (3, 300, NC + 37),
-            (MC + 1, 20, 200),
+            (2 * AVX512.mc + 5, AVX512.kc + 3, 37),
+            (2 * AVX2.mc + 5, AVX2.kc + 3, 37),
+            (3, 300, AVX512.nc.max(AVX2.nc) + 37),
+            (AVX512.mc.min(AVX2.mc) + 1, 20, 200),
         ] {
             let a: Vec<f64> = (0..m * k)
                 .map(|v| ((v * 7) % 13) as f64 / 13.0 - 0.5)

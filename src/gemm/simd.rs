@@ -13,7 +13,8 @@
 use std::sync::OnceLock;
 
 #[cfg(target_arch = "x86_64")]
-use super::{APanel, BPanel, NARROW, TileOut, blocked::SHORT_K};
+use super::tuning::{self, NARROW, PREFETCH_STEPS, SHORT_K};
+use super::{APanel, BPanel, TileOut};
 use super::{Finish, Problem, product, tile_portable};
 
 /// An instruction set the crate's kernels can run on.
@@ -128,7 +129,14 @@ impl Isa for Portable {
         scratch: &mut Vec<f64>,
         finish: &mut impl Finish,
     ) {
-        product::<4, 4, false>(p, c, scratch, tile_portable::<4, 4, false>, finish)
+        product::<4, 4, false>(
+            p,
+            tuning::PORTABLE,
+            c,
+            scratch,
+            tile_portable::<4, 4, false>,
+            finish,
+        )
     }
 }
 
@@ -145,13 +153,10 @@ impl Isa for Avx2Fma {
     ) {
         // SAFETY: an `Avx2Fma` value exists only after `dispatch` checked for
         // AVX2 and FMA.
-        product::<6, 8, true>(
-            p,
-            c,
-            scratch,
-            |a, b, steps, out| unsafe { tile_avx2_fma(a, b, steps, out) },
-            finish,
-        )
+        let tile = |a: APanel<'_>, b: BPanel<'_>, steps, out: TileOut<'_>| unsafe {
+            tile_avx2_fma(a, b, steps, out)
+        };
+        product::<6, 8, true>(p, tuning::AVX2, c, scratch, tile, finish)
     }
 }
 
@@ -172,16 +177,44 @@ impl Isa for Avx512 {
         if (9..=NARROW).contains(&p.m) && p.n > NARROW {
             // A short c (the output layer's few units as rows) in one tile
             // height, so that each panel of b is read once.
-            product::<12, 16, true>(p, c, scratch, self.rows_tile::<12, 2>(long), finish)
+            product::<12, 16, true>(
+                p,
+                tuning::AVX512,
+                c,
+                scratch,
+                self.rows_tile::<12, 2>(long),
+                finish,
+            )
         } else if p.n <= 8 {
             // c one register wide.
-            product::<8, 8, true>(p, c, scratch, self.rows_tile::<8, 1>(long), finish)
+            product::<8, 8, true>(
+                p,
+                tuning::AVX512,
+                c,
+                scratch,
+                self.rows_tile::<8, 1>(long),
+                finish,
+            )
         } else if p.n <= NARROW {
             // A narrow c (the output layer's few units) would leave most of
             // a 16-wide tile's second register idle: 8 + 4 lanes waste less.
-            product::<8, 12, true>(p, c, scratch, self.narrow_tile(long), finish)
+            product::<8, 12, true>(
+                p,
+                tuning::AVX512,
+                c,
+                scratch,
+                self.narrow_tile(long),
+                finish,
+            )
         } else {
-            product::<8, 16, true>(p, c, scratch, self.rows_tile::<8, 2>(long), finish)
+            product::<8, 16, true>(
+                p,
+                tuning::AVX512,
+                c,
+                scratch,
+                self.rows_tile::<8, 2>(long),
+                finish,
+            )
         }
     }
 }
@@ -287,16 +320,6 @@ fn assert_panels_hold(a: &APanel<'_>, b: &BPanel<'_>, steps: usize, mr: usize, n
         );
     }
 }
-
-/// How many steps ahead the AVX-512 micro-kernels ask for the lines of
-/// b and a they will read. A panel of b (64 KiB at KC = 512) does not stay
-/// in L1 from one tile to the next, and the hardware prefetchers bring its
-/// lines back from L2 too late to keep both FMA units busy; asked for 16
-/// steps early (2 KiB of a packed panel of b), they arrive in time. On an
-/// Intel Xeon (family 6, model 207) this takes a 1024² product and the
-/// deep shapes 7–10 % faster; 8 and 32 steps do as well.
-#[cfg(target_arch = "x86_64")]
-const PREFETCH_STEPS: usize = 16;
 
 /// How many of a tile's first steps ask for the lines `PREFETCH_STEPS`
 /// ahead: none for a product whose panels are short (at most `SHORT_K`
@@ -585,6 +608,10 @@ unsafe fn store_narrow_avx512(
 
 /// The AVX2 micro-kernel: a 6 × 8 tile of c in 12 ymm registers, per step
 /// two loads of b, six broadcasts of a and twelve fused multiply-adds.
+/// Unlike the AVX-512 kernels it asks for no lines ahead: at the AVX2
+/// blocks both panels stay in L1, and on an AMD Zen 3 the requests only
+/// slowed it (BENCHMARKS.md, "Matrix product"). It asks for c's rows
+/// before its loop, so that they arrive while the tile is computed.
 ///
 /// # Safety
 ///
@@ -594,10 +621,13 @@ unsafe fn store_narrow_avx512(
 #[inline(never)]
 unsafe fn tile_avx2_fma(a: APanel<'_>, b: BPanel<'_>, steps: usize, out: TileOut<'_>) {
     use std::arch::x86_64::{
-        _mm256_add_pd, _mm256_fmadd_pd, _mm256_loadu_pd, _mm256_set1_pd, _mm256_setzero_pd,
-        _mm256_storeu_pd,
+        _MM_HINT_T0, _mm_prefetch, _mm256_add_pd, _mm256_fmadd_pd, _mm256_loadu_pd, _mm256_set1_pd,
+        _mm256_setzero_pd, _mm256_storeu_pd,
     };
     let mut acc = [_mm256_setzero_pd(); 12];
+    for r in 0..out.rows {
+        _mm_prefetch::<_MM_HINT_T0>(out.c[r * out.ldc..].as_ptr().cast());
+    }
     assert_panels_hold(&a, &b, steps, 6, 8);
     let (a_ptr, b_ptr) = (a.data.as_ptr(), b.data.as_ptr());
     for p in 0..steps {
