@@ -44,7 +44,7 @@ use crate::layer::{Layer, Term, finite_or_overflow};
 use crate::matrix::all_finite;
 use lined::{grow, line_up, lines_for};
 use pass::Net;
-use shard::{Cut, Layout, Regions, ShardBuffers, Tiny};
+use shard::{Cut, Offsets, Regions, ShardBuffers, Tiny};
 use workers::Workers;
 
 /// The buffers of the pass and its thread setting, reused from call to
@@ -59,7 +59,7 @@ pub(crate) struct Buffers {
     /// The instruction set: [`Path::best`] but in tests.
     pub path: Path,
     shards: Vec<ShardBuffers>,
-    layout: Layout,
+    layout: Offsets,
     /// Weights copied onto cache lines, and per layer where its copy is.
     lined: Vec<f64>,
     copies: Vec<Option<usize>>,
@@ -97,7 +97,7 @@ impl Buffers {
             block_bytes: None,
             path: Path::best(),
             shards: Vec::new(),
-            layout: Layout::default(),
+            layout: Offsets::default(),
             lined: Vec::new(),
             copies: Vec::new(),
             fitted: (0, None),
@@ -108,7 +108,7 @@ impl Buffers {
         }
     }
 
-    /// The gradients of the last successful [`backpropagate`], per layer
+    /// The gradients of the last successful [`cost_and_gradients`], per layer
     /// unrolled as its parameters are: ∂J/∂W row by row, then ∂J/∂b where
     /// it has a bias. Unspecified after a failed one.
     pub(crate) fn gradients(&self) -> &[Vec<f64>] {
@@ -229,7 +229,7 @@ impl Buffers {
 /// `cost`. Returns the batch's summed loss, ½ Σ (y − ŷ)² or the
 /// cross-entropy −Σ y·ln ŷ (not checked for overflow: only the cost needs
 /// it).
-pub(crate) fn backpropagate(
+pub(crate) fn cost_and_gradients(
     layers: &[Layer],
     cost: Cost,
     x: &[f64],

@@ -174,10 +174,10 @@ mod tests {
     /// out in multiples of 8.
     #[test]
     fn a_block_outweighs_the_parameters() {
-        // 64-128-10 (S2): 9 472 parameters, far below 4 MiB.
+        // 64-128-10: 9 472 parameters, far below 4 MiB.
         let s2 = Network::random(&[64, 128, 10], 0).unwrap();
         assert_eq!(block_budget(s2.layers()), BLOCK_BYTES);
-        // 256-512-10 (S3): 136 192 parameters, 4 358 144 bytes at four
+        // 256-512-10: 136 192 parameters, 4 358 144 bytes at four
         // times over; 4 358 144 / (8 · 1822) = 299, 256 rows as with 4 MiB.
         let s3 = Network::random(&[256, 512, 10], 0).unwrap();
         assert_eq!(block_budget(s3.layers()), 4_358_144);
@@ -186,7 +186,7 @@ mod tests {
             256
         );
         assert_eq!(block_rows(8192, s3.layers(), BLOCK_BYTES), 256);
-        // 256-512-512-10 (D2): 398 336 parameters, 12 746 752 bytes at four
+        // 256-512-512-10: 398 336 parameters, 12 746 752 bytes at four
         // times over; 12 746 752 / (8 · 3358) = 474, at most 448 rows, so
         // 19 blocks of 8192 / 19 = 431.2, 432 rows (the last 416).
         let d2 = Network::random(&[256, 512, 512, 10], 0).unwrap();
@@ -200,7 +200,7 @@ mod tests {
             block_rows(4096, d2.layers(), block_budget(d2.layers())),
             416
         );
-        // 64-128-128-128-10 (D1), 4 MiB: at most 384 rows; 1024 in 3 blocks
+        // 64-128-128-128-10, 4 MiB: at most 384 rows; 1024 in 3 blocks
         // of 344 (the last 336), not 384, 384 and 256.
         let d1 = Network::random(&[64, 128, 128, 128, 10], 0).unwrap();
         assert_eq!(

@@ -36,7 +36,7 @@ pub(super) struct Regions {
 
 /// Where everything lies in a shard's buffers, for a plan's block of rows.
 #[derive(Debug, Clone, Default)]
-pub(super) struct Layout {
+pub(super) struct Offsets {
     /// Per layer, where a(l) and f′(z(l)) start in a shard's terms.
     pub term_offsets: Vec<usize>,
     pub regions: Regions,
@@ -45,9 +45,9 @@ pub(super) struct Layout {
     pub sum_offsets: Vec<usize>,
 }
 
-impl Layout {
+impl Offsets {
     /// Becomes a copy of `from`, in the storage it has.
-    pub fn copy_from(&mut self, from: &Layout) {
+    pub fn copy_from(&mut self, from: &Offsets) {
         self.term_offsets.clone_from(&from.term_offsets);
         self.regions = from.regions;
         self.sum_offsets.clone_from(&from.sum_offsets);
@@ -64,7 +64,7 @@ pub(super) struct Cut<'a> {
     pub block: usize,
     pub x: &'a [f64],
     pub y: &'a [f64],
-    pub layout: &'a Layout,
+    pub layout: &'a Offsets,
 }
 
 impl<'a> Cut<'a> {
@@ -158,10 +158,10 @@ impl Routine for Tiny<'_> {
     fn run<I: Isa>(mut self, _: I) -> Result<f64, Error> {
         let two = self.0.cut.net.layers.len() == 2;
         match (I::FMA, two) {
-            (true, true) => self.0.one_block::<_, 2>(&mut InOrder::<true>),
-            (false, true) => self.0.one_block::<_, 2>(&mut InOrder::<false>),
-            (true, false) => self.0.one_block::<_, 0>(&mut InOrder::<true>),
-            (false, false) => self.0.one_block::<_, 0>(&mut InOrder::<false>),
+            (true, true) => self.0.as_one_block::<_, 2>(&mut InOrder::<true>),
+            (false, true) => self.0.as_one_block::<_, 2>(&mut InOrder::<false>),
+            (true, false) => self.0.as_one_block::<_, 0>(&mut InOrder::<true>),
+            (false, false) => self.0.as_one_block::<_, 0>(&mut InOrder::<false>),
         }
     }
 }
@@ -197,7 +197,7 @@ impl Shard<'_> {
     /// The whole shard as one block, for a plan whose block holds it;
     /// returns its ½ Σ (y − ŷ)².
     #[inline(always)]
-    fn one_block<P: Products, const DEPTH: usize>(&mut self, p: &mut P) -> Result<f64, Error> {
+    fn as_one_block<P: Products, const DEPTH: usize>(&mut self, p: &mut P) -> Result<f64, Error> {
         debug_assert!(self.rows <= self.cut.block);
         let (x, y, net) = (self.x, self.y, self.cut.net);
         let (mut terms, mut sums) = parts(self.cut, self.bufs);

@@ -38,7 +38,7 @@ use std::time::{Duration, Instant};
 
 use super::lined::grow;
 use super::pass::Net;
-use super::shard::{Cut, Layout, ShardBuffers};
+use super::shard::{Cut, Offsets, ShardBuffers};
 use crate::cost::Cost;
 use crate::error::Error;
 use crate::gemm::{self, Path, on_lines};
@@ -49,12 +49,11 @@ use crate::layer::Layer;
 /// a thread started for the call, which borrows what it reads, costs less.
 const COPY_LIMIT: usize = 1 << 18;
 
-/// Whether a shard of `cut` is cheap enough to copy for a kept thread.
-pub(super) fn worth_copying(cut: &Cut<'_>) -> bool {
-    let layers = cut.net.layers;
+/// Whether a shard of `rows` rows through `layers` is cheap enough to copy
+/// for a kept thread.
+pub(super) fn worth_copying(layers: &[Layer], rows: usize) -> bool {
     let row = layers[0].inputs() + layers[layers.len() - 1].units();
     let params: usize = layers.iter().map(Layer::param_count).sum();
-    let (rows, ..) = cut.rows_of(0);
     rows * row + params <= COPY_LIMIT
 }
 
@@ -68,7 +67,7 @@ struct Job {
     cost: Cost,
     lined: Vec<f64>,
     copies: Vec<Option<usize>>,
-    layout: Layout,
+    layout: Offsets,
     x: Vec<f64>,
     y: Vec<f64>,
     rows: usize,
@@ -423,7 +422,7 @@ impl Workers {
         self.taken.clear();
         self.taken.extend(others.iter().map(|_| pool.claim()));
         let taken = &self.taken;
-        let result = if worth_copying(cut) {
+        let result = if worth_copying(cut.net.layers, cut.rows_of(0).0) {
             give_and_collect(pool, taken, cut, path, first, others)
         } else {
             thread::scope(|scope| {

@@ -609,8 +609,8 @@ unsafe fn store_narrow_avx512(
 /// The AVX2 micro-kernel: a 6 × 8 tile of c in 12 ymm registers, per step
 /// two loads of b, six broadcasts of a and twelve fused multiply-adds.
 /// Unlike the AVX-512 kernels it asks for no lines ahead: at the AVX2
-/// blocks both panels stay in L1, and on an AMD Zen 3 the requests only
-/// slowed it (BENCHMARKS.md, "Matrix product"). It asks for c's rows
+/// blocks both panels stay in L1, and the requests only slowed it
+/// (BENCHMARKS.md, "On AVX2"). It asks for c's rows
 /// before its loop, so that they arrive while the tile is computed.
 ///
 /// # Safety

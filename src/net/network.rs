@@ -487,7 +487,7 @@ impl Network {
         self.check_shapes(x, y)?;
         self.check_targets(y)?;
         let bufs = ws.buffers();
-        let j = crate::fused::backpropagate(
+        let j = crate::fused::cost_and_gradients(
             &self.layers,
             self.cost,
             x.as_slice(),
