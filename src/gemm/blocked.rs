@@ -84,7 +84,7 @@ pub(super) fn all_blocks<const MR: usize, const NR: usize>(
         let nc = nc_block.min(n - jc);
         for pc in (0..k).step_by(kc_block) {
             let kc = kc_block.min(k - pc);
-            let b_in_place = pack_block_of_b::<NR>(b, (pc, kc), (jc, nc), packed_b);
+            let b_in_place = pack_block_of_b::<NR>(b, (pc, kc), (jc, nc), m <= mc_block, packed_b);
             for ic in (0..m).step_by(mc_block) {
                 let mc = mc_block.min(m - ic);
                 let a_in_place = pack_block_of_a::<MR, NR>(a, (ic, mc), (pc, kc), nc, packed_a);
@@ -110,16 +110,24 @@ pub(super) fn all_blocks<const MR: usize, const NR: usize>(
 /// Packs b's block (rows pc..pc + kc, columns jc..jc + nc) into NR-wide
 /// panels, or, where the micro-kernel reads it in place, only its last
 /// panel when narrower than NR, padded once for every block of a. Returns
-/// whether it is read in place: its rows contiguous, and its panels
-/// short enough to stay in cache or its block spanning few pages.
+/// whether it is read in place: its rows contiguous, its panels short
+/// enough to stay in cache or its block spanning few pages, and read by
+/// `one_block_of_a` only. A block of a's rows beyond the first reads
+/// every panel of b again, and a panel read in place lies one line per
+/// step at b's row stride: at a stride of a power of two (a layer of 128
+/// units: 1 KiB) its lines fall in a few of L1's sets and evict each other
+/// between reads, where a packed panel is contiguous and stays.
 #[inline(always)]
 fn pack_block_of_b<const NR: usize>(
     b: View<'_>,
     (pc, kc): (usize, usize),
     (jc, nc): (usize, usize),
+    one_block_of_a: bool,
     packed_b: &mut [f64],
 ) -> bool {
-    let in_place = b.col_stride == 1 && (kc <= SHORT_K || kc * b.row_stride <= IN_PLACE_SPAN);
+    let in_place = b.col_stride == 1
+        && one_block_of_a
+        && (kc <= SHORT_K || kc * b.row_stride <= IN_PLACE_SPAN);
     let edge = nc - nc % NR;
     if !in_place {
         pack::panels_of_b::<NR>(b, pc, jc, kc, nc, packed_b);
