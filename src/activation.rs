@@ -21,7 +21,7 @@
 //! ulp of the exact value wherever that value is a normal `f64`.
 
 use crate::exp::{exp_and_exp_m1, exp_nonpositive};
-use crate::gemm::{Isa, Path, Routine, dispatch};
+use crate::isa::{Isa, Path, Routine, dispatch};
 
 /// The sigmoid (logistic) function f(z) = 1 / (1 + e^(−z)), the network's
 /// activation.

@@ -202,8 +202,8 @@ impl Cost {
         layers: &[Layer],
     ) -> Result<f64, Error> {
         let loss = if self.is_cross_entropy() {
-            crate::gemm::dispatch(
-                crate::gemm::Path::best(),
+            crate::isa::dispatch(
+                crate::isa::Path::best(),
                 LogLoss(f, y.cols(), y.as_slice(), for_loss.as_slice()),
             )
         } else {
@@ -400,9 +400,9 @@ pub(crate) fn cross_entropy_errors(
 /// [`log_loss`] with the multiply-adds of the path it runs on.
 struct LogLoss<'a>(Activation, usize, &'a [f64], &'a [f64]);
 
-impl crate::gemm::Routine for LogLoss<'_> {
+impl crate::isa::Routine for LogLoss<'_> {
     type Output = f64;
-    fn run<I: crate::gemm::Isa>(self, _: I) -> f64 {
+    fn run<I: crate::isa::Isa>(self, _: I) -> f64 {
         let LogLoss(f, units, y, for_loss) = self;
         if I::FMA {
             log_loss::<true>(f, units, 0.0, y, for_loss)

@@ -163,7 +163,8 @@
 //!   figures.
 //! - **`unsafe` in one place.** The crate denies `unsafe` everywhere except
 //!   the module that calls code compiled for instruction sets detected at
-//!   run time; its tests also run under valgrind.
+//!   run time, which holds each instruction set's kernels; its tests also
+//!   run under valgrind.
 //!
 //! # Determinism
 //!
@@ -211,8 +212,9 @@
 //!
 //! Rust 1.89 (for the AVX-512 target features and intrinsics; edition 2024).
 
-// `unsafe` is allowed only in `gemm::simd`, for the calls into code compiled
-// for instruction sets detected at run time.
+// `unsafe` is allowed only in `isa`, for the calls into code compiled for
+// instruction sets detected at run time and the kernels written with their
+// intrinsics.
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(
@@ -231,6 +233,7 @@ mod format;
 mod fused;
 mod gemm;
 mod interop;
+mod isa;
 mod layer;
 mod matrix;
 mod net;

@@ -39,7 +39,8 @@ use std::num::NonZeroUsize;
 
 use crate::cost::Cost;
 use crate::error::Error;
-use crate::gemm::{self, LINE, Path, on_lines};
+use crate::gemm::{LINE, on_lines};
+use crate::isa::{self, Path};
 use crate::layer::{Layer, Term, finite_or_overflow};
 use crate::matrix::all_finite;
 use lined::{grow, line_up, lines_for};
@@ -270,7 +271,7 @@ pub(crate) fn cost_and_gradients(
         .split_first_mut()
         .expect("at least one shard");
     let loss = if tiny {
-        gemm::dispatch(path, Tiny(cut.whole(first)))?
+        isa::dispatch(path, Tiny(cut.whole(first)))?
     } else {
         run_shards(&cut, path, first, others, workers)?
     };
@@ -279,7 +280,7 @@ pub(crate) fn cost_and_gradients(
             sums.iter_mut().zip(partial).for_each(|(g, p)| *g += p);
         }
     }
-    gemm::dispatch(path, Finish(layers, cost, &mut first.sums, n))?;
+    isa::dispatch(path, Finish(layers, cost, &mut first.sums, n))?;
     Ok(loss)
 }
 
@@ -294,12 +295,12 @@ fn run_shards(
     workers: &mut Workers,
 ) -> Result<f64, Error> {
     if others.is_empty() {
-        return gemm::dispatch(path, cut.shard(0, first));
+        return isa::dispatch(path, cut.shard(0, first));
     }
     workers.run(
         cut,
         path,
-        || gemm::dispatch(path, cut.shard(0, first)),
+        || isa::dispatch(path, cut.shard(0, first)),
         others,
     )
 }
@@ -309,10 +310,10 @@ fn run_shards(
 /// the same on every path).
 struct Finish<'a>(&'a [Layer], Cost, &'a mut [Vec<f64>], usize);
 
-impl gemm::Routine for Finish<'_> {
+impl isa::Routine for Finish<'_> {
     type Output = Result<(), Error>;
     #[inline(always)]
-    fn run<I: gemm::Isa>(self, _: I) -> Result<(), Error> {
+    fn run<I: isa::Isa>(self, _: I) -> Result<(), Error> {
         finish(self.0, self.1, self.2, self.3)
     }
 }

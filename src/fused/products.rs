@@ -9,7 +9,8 @@
 //! ```
 
 use crate::exp::madd;
-use crate::gemm::{self, Finish, Isa, Layout, NARROW};
+use crate::gemm::{self, Finish, Layout, NARROW};
+use crate::isa::Isa;
 use crate::matrix::all_finite;
 
 /// How the pass computes its products. Dimensions are (rows, inputs,

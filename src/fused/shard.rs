@@ -5,7 +5,8 @@
 use super::pass::{self, Net, Sums, Terms};
 use super::products::{Blocked, InOrder, Products};
 use crate::error::Error;
-use crate::gemm::{Isa, Routine, on_lines};
+use crate::gemm::on_lines;
+use crate::isa::{Isa, Routine};
 use crate::layer::Layer;
 
 /// One shard's buffers.

@@ -41,7 +41,8 @@ use super::pass::Net;
 use super::shard::{Cut, Offsets, ShardBuffers};
 use crate::cost::Cost;
 use crate::error::Error;
-use crate::gemm::{self, Path, on_lines};
+use crate::gemm::on_lines;
+use crate::isa::{self, Path};
 use crate::layer::Layer;
 
 /// The most values a job may copy: 2 MiB, which takes about as long to
@@ -142,7 +143,7 @@ impl Job {
         // Every panic is caught, so that the thread lives on to answer.
         catch_unwind(AssertUnwindSafe(|| {
             let path = path.expect("a job is filled before it is given");
-            gemm::dispatch(path, cut.shard(0, bufs))
+            isa::dispatch(path, cut.shard(0, bufs))
         }))
     }
 }
@@ -430,7 +431,7 @@ impl Workers {
                     .map(|(s, bufs)| {
                         let shard = cut.shard(s + 1, bufs);
                         let run =
-                            move || catch_unwind(AssertUnwindSafe(|| gemm::dispatch(path, shard)));
+                            move || catch_unwind(AssertUnwindSafe(|| isa::dispatch(path, shard)));
                         match taken[s] {
                             Some(_) => Ran::Spawned(scope.spawn(run)),
                             None => Ran::Here(run),
@@ -489,7 +490,7 @@ fn give_and_collect(
             Some(i) => pool.workers[i].collect(bufs),
             None if panicked => Ok(Ok(0.0)),
             None => catch_unwind(AssertUnwindSafe(|| {
-                gemm::dispatch(path, cut.shard(s + 1, bufs))
+                isa::dispatch(path, cut.shard(s + 1, bufs))
             })),
         });
     add_in_order(first, outcomes)

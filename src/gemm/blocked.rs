@@ -19,7 +19,7 @@ pub(crate) struct TileOut<'a> {
 impl TileOut<'_> {
     /// Writes the part of a tile held in memory that belongs to c.
     #[inline(always)]
-    pub(super) fn write_rows<const NR: usize>(self, tile: &[[f64; NR]]) {
+    pub(crate) fn write_rows<const NR: usize>(self, tile: &[[f64; NR]]) {
         for (r, tile_row) in tile.iter().enumerate().take(self.rows) {
             let row = &mut self.c[r * self.ldc..r * self.ldc + self.cols];
             if self.accumulate {

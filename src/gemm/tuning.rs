@@ -30,6 +30,8 @@ pub(crate) struct Blocking {
 /// The AVX-512 kernels' blocks: an 8 × 512 panel of a (32 KiB) and a
 /// 512 × 16 panel of b (64 KiB) stream through L1 and L2, the prefetches
 /// bringing b's lines in time, while 64 × 512 of a (256 KiB) stays in L2.
+// Read by the x86-64 paths alone (and by the tests, on every target).
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 pub(crate) const AVX512: Blocking = Blocking {
     kc: 512,
     mc: 64,
@@ -40,6 +42,8 @@ pub(crate) const AVX512: Blocking = Blocking {
 /// panel of b (16 KiB) stay together in a 32 KiB L1d, and 72 × 256 of a
 /// (144 KiB) in L2, as BLIS's Haswell blocks do (KC 256, MC 72). At
 /// KC = 512 the two panels take 56 KiB, beyond a 32 KiB L1d.
+// Read by the x86-64 paths alone (and by the tests, on every target).
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 pub(crate) const AVX2: Blocking = Blocking {
     kc: 256,
     mc: 72,
@@ -68,6 +72,8 @@ pub(crate) const IN_PLACE_SPAN: usize = 1 << 16;
 /// a they will read, in panels longer than [`SHORT_K`]: a panel of b does
 /// not stay in L1 from one tile to the next, and the hardware prefetchers
 /// bring its lines back from L2 too late to keep both FMA units busy.
+// Read by the x86-64 paths alone (and by the tests, on every target).
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 pub(crate) const PREFETCH_STEPS: usize = 16;
 
 /// c at most this many columns wide is narrow: the AVX-512 path gives it

@@ -7,7 +7,8 @@
 
 use super::{Matrix, shape_panic};
 use crate::error::Error;
-use crate::gemm::{self, Layout};
+use crate::gemm::Layout;
+use crate::isa::matrix_product;
 
 impl Matrix {
     /// The matrix product `self · rhs`, numpy's `np.dot`.
@@ -62,7 +63,7 @@ impl Matrix {
         }
         let (m, k, n) = (self.rows, self.cols, rhs.cols);
         let mut out = Matrix::zeros(m, n);
-        gemm::matrix_product(Layout::AB, (m, k, n), &self.data, &rhs.data, &mut out.data);
+        matrix_product(Layout::AB, (m, k, n), &self.data, &rhs.data, &mut out.data);
         Ok(out)
     }
 
@@ -113,7 +114,7 @@ impl Matrix {
         }
         let (m, k, n) = (self.cols, self.rows, rhs.cols);
         let mut out = Matrix::zeros(m, n);
-        gemm::matrix_product(Layout::AtB, (m, k, n), &self.data, &rhs.data, &mut out.data);
+        matrix_product(Layout::AtB, (m, k, n), &self.data, &rhs.data, &mut out.data);
         Ok(out)
     }
 
@@ -164,7 +165,7 @@ impl Matrix {
         }
         let (m, k, n) = (self.rows, self.cols, rhs.rows);
         let mut out = Matrix::zeros(m, n);
-        gemm::matrix_product(Layout::ABt, (m, k, n), &self.data, &rhs.data, &mut out.data);
+        matrix_product(Layout::ABt, (m, k, n), &self.data, &rhs.data, &mut out.data);
         Ok(out)
     }
 

@@ -9,7 +9,7 @@ use std::fmt;
 use crate::activation::{Activate, Activation, Beside};
 use crate::cost::{Cost, cross_entropy_errors};
 use crate::error::Error;
-use crate::gemm::{Path, dispatch};
+use crate::isa::{Path, dispatch};
 use crate::layer::{Layer, Term, term};
 use crate::matrix::Matrix;
 use crate::net::network::Network;

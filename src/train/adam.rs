@@ -6,7 +6,7 @@ use super::run::{Evaluation, Minimise, Run};
 use super::settings::{Settings, shared_settings};
 use super::{StopReason, check_setting};
 use crate::error::Error;
-use crate::gemm::{Isa, Path, Routine, dispatch};
+use crate::isa::{Isa, Path, Routine, dispatch};
 
 /// Adam: stochastic gradient descent whose step for each parameter is
 /// scaled by running estimates of its gradient's first and second moments.

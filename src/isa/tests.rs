@@ -1,0 +1,296 @@
+//! Every path's kernels against the naive product, its activations against
+//! the scalar functions, and the choice of path.
+
+use super::*;
+use crate::activation::{Activate, Activation, sigmoid_with_prime};
+use crate::gemm::tuning::{AVX2, AVX512, PORTABLE};
+use crate::gemm::{Finish, matmul_then};
+use proptest::prelude::*;
+
+/// Each path's activation equals, bit for bit, the scalar code with the
+/// same kind of multiply-add (the scalar form through `f64::mul_add`,
+/// which rounds once wherever it runs).
+#[test]
+fn every_activation_path_equals_the_scalar_functions() {
+    let z: Vec<f64> = (-20_000..=20_000).map(|k| f64::from(k) * 0.0371).collect();
+    for path in Path::available() {
+        let mut a = z.clone();
+        let mut fp = vec![0.0; z.len()];
+        assert!(dispatch(
+            path,
+            Activate::with_derivative(Activation::Sigmoid, &mut a, &mut fp)
+        ));
+        let scalar = if path == Path::Portable {
+            sigmoid_with_prime::<false>
+        } else {
+            sigmoid_with_prime::<true>
+        };
+        for (&z, (a, fp)) in z.iter().zip(a.iter().zip(&fp)) {
+            let (f, f_prime) = scalar(z);
+            assert_eq!(a.to_bits(), f.to_bits(), "{path:?}: f({z})");
+            assert_eq!(fp.to_bits(), f_prime.to_bits(), "{path:?}: f′({z})");
+        }
+        let mut bad = [0.5, f64::NAN, 1.0];
+        assert!(
+            !dispatch(
+                path,
+                Activate::with_derivative(Activation::Sigmoid, &mut bad, &mut [0.0; 3])
+            ),
+            "{path:?}"
+        );
+    }
+}
+
+#[test]
+fn backprop_isa_picks_a_path_this_cpu_has() {
+    let fastest = *Path::available().last().unwrap();
+    assert_eq!(Path::from_env(None, fastest), fastest);
+    assert_eq!(Path::from_env(Some("sse9"), fastest), fastest);
+    assert_eq!(Path::from_env(Some("portable"), fastest), Path::Portable);
+    for (name, path) in [("avx2", Path::Avx2Fma), ("avx512", Path::Avx512)] {
+        let want = if path.supported() { path } else { fastest };
+        assert_eq!(Path::from_env(Some(name), fastest), want);
+    }
+}
+
+#[test]
+fn the_portable_path_is_always_there() {
+    assert_eq!(Path::available()[0], Path::Portable);
+    assert!(Path::available().contains(&Path::best()));
+}
+
+/// The textbook triple loop over views.
+fn naive(m: usize, k: usize, n: usize, a: View<'_>, b: View<'_>) -> Vec<f64> {
+    let mut c = vec![0.0; m * n];
+    for i in 0..m {
+        for j in 0..n {
+            c[i * n + j] = (0..k).map(|p| a.at(i, p) * b.at(p, j)).sum();
+        }
+    }
+    c
+}
+
+fn close(got: &[f64], want: &[f64], k: usize) -> bool {
+    // Each element is a sum of k products of values in [-1, 1]: rounding
+    // differs by summation order, never by more than k·ε.
+    got.iter()
+        .zip(want)
+        .all(|(g, w)| (g - w).abs() <= (k as f64 + 1.0) * f64::EPSILON * 4.0)
+}
+
+fn values(len: usize) -> impl Strategy<Value = Vec<f64>> {
+    prop::collection::vec(-1.0..1.0f64, len)
+}
+
+/// Sizes around the block and tile edges of every path.
+/// Rows of a: small, and around the MC block edge.
+fn rows() -> impl Strategy<Value = usize> {
+    let (small, large) = (AVX512.mc.min(AVX2.mc), AVX512.mc.max(AVX2.mc));
+    prop_oneof![
+        1..=20usize,
+        small - 2..=small + 2,
+        large - 2..=large + 2,
+        2 * large - 1..=2 * large + 1
+    ]
+}
+
+/// Inner dimension: small, around the direct/blocked switch, and around
+/// every path's KC block edge.
+fn inner() -> impl Strategy<Value = usize> {
+    let (short, long) = (AVX2.kc.min(AVX512.kc), AVX2.kc.max(AVX512.kc));
+    prop_oneof![1..=20usize, short - 6..=short + 4, long - 1..=long + 1]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Every path available on this machine, forced in turn, against
+    /// the naive product, for all three layouts.
+    #[test]
+    fn every_path_matches_the_naive_product(
+        (m, k, n, a, b) in (rows(), inner(), 1..=40usize)
+            .prop_flat_map(|(m, k, n)| (Just(m), Just(k), Just(n), values(m * k), values(k * n)))
+    ) {
+        let mut scratch = Vec::new();
+        let layouts = [
+            (View::of(&a, k), View::of(&b, n)),
+            (View::transposed(&a, m), View::of(&b, n)),
+            (View::of(&a, k), View::transposed(&b, k)),
+            (View::transposed(&a, m), View::transposed(&b, k)),
+        ];
+        for (va, vb) in layouts {
+            let want = naive(m, k, n, va, vb);
+            for path in Path::available() {
+                let mut c = vec![f64::NAN; m * n];
+                dispatch(path, Product { dims: (m, k, n), a: va, b: vb, add: false, c: &mut c, scratch: &mut scratch });
+                prop_assert!(close(&c, &want, k), "{path:?} at {m}×{k}×{n}");
+                // Added to what c holds: c₀ + a·b.
+                let c0: Vec<f64> = (0..m * n).map(|v| ((v * 3) % 7) as f64 - 3.0).collect();
+                let mut c = c0.clone();
+                dispatch(path, Product { dims: (m, k, n), a: va, b: vb, add: true, c: &mut c, scratch: &mut scratch });
+                let want_sum: Vec<f64> = want.iter().zip(&c0).map(|(w, c)| w + c).collect();
+                prop_assert!(close(&c, &want_sum, k), "{path:?} adding at {m}×{k}×{n}");
+            }
+        }
+    }
+}
+
+/// `len` values in [−½, ½): (v·step mod period)/period − ½.
+fn pattern(len: usize, step: usize, period: usize) -> Vec<f64> {
+    (0..len)
+        .map(|v| ((v * step) % period) as f64 / period as f64 - 0.5)
+        .collect()
+}
+
+/// c of every height up to 13 rows, where the AVX-512 path computes
+/// its last rows with a tile of fewer rows, and c of 9 to 12 rows in
+/// one tile height, 16 or more columns wide, at most 8 (one register)
+/// and 9 to 12: each path, with and without adding to c, against the
+/// naive product.
+#[test]
+fn short_products_match_the_naive_product() {
+    let mut scratch = Vec::new();
+    for m in 1..=13 {
+        for (k, n) in [
+            (3, 16),
+            (300, 17),
+            (513, 40),
+            (130, 13),
+            (300, 8),
+            (130, 5),
+            (200, 10),
+        ] {
+            let (a, b) = (pattern(m * k, 7, 11), pattern(k * n, 5, 13));
+            // a read transposed, as δ(3)ᵀ·a(2) reads δ(3).
+            for va in [View::of(&a, k), View::transposed(&a, m)] {
+                let vb = View::of(&b, n);
+                let want = naive(m, k, n, va, vb);
+                for path in Path::available() {
+                    for add in [false, true] {
+                        let c0: Vec<f64> = (0..m * n).map(|v| (v % 5) as f64).collect();
+                        let mut c = c0.clone();
+                        let dims = (m, k, n);
+                        let (a, b, c) = (va, vb, &mut c);
+                        let scratch = &mut scratch;
+                        dispatch(
+                            path,
+                            Product {
+                                dims,
+                                a,
+                                b,
+                                add,
+                                c,
+                                scratch,
+                            },
+                        );
+                        let want: Vec<f64> = if add {
+                            want.iter().zip(&c0).map(|(w, c)| w + c).collect()
+                        } else {
+                            want.clone()
+                        };
+                        assert!(close(c, &want, k), "{path:?} at {m}×{k}×{n}, add {add}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn wide_products_cross_the_column_blocks() {
+    let (m, k, n) = (3, 300, PORTABLE.nc.max(AVX2.nc).max(AVX512.nc) + 37);
+    let (a, b) = (pattern(m * k, 7, 13), pattern(k * n, 5, 11));
+    let want = naive(m, k, n, View::of(&a, k), View::of(&b, n));
+    for path in Path::available() {
+        let mut c = vec![0.0; m * n];
+        product_on(path, (m, k, n), View::of(&a, k), View::of(&b, n), &mut c);
+        assert!(close(&c, &want, k), "{path:?}");
+    }
+}
+
+/// Records each part `matmul_then` finishes, as it is when finished.
+struct Record(Vec<(usize, Vec<f64>)>);
+
+impl Finish for Record {
+    fn part(&mut self, at: usize, part: &mut [f64]) {
+        self.0.push((at, part.to_vec()));
+    }
+}
+
+struct Then<'a> {
+    dims: (usize, usize, usize),
+    a: &'a [f64],
+    b: &'a [f64],
+    c: &'a mut [f64],
+    record: &'a mut Record,
+}
+
+impl Routine for Then<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn run<I: Isa>(self, isa: I) {
+        let scratch = &mut Vec::new();
+        matmul_then(
+            isa,
+            Layout::AB,
+            self.dims,
+            self.a,
+            self.b,
+            self.c,
+            scratch,
+            self.record,
+        );
+    }
+}
+
+/// The finished parts cover c exactly once and already hold the final
+/// values: direct loops, a single block, blocked rows and, past NC
+/// columns, runs of rows.
+#[test]
+fn finished_parts_cover_c_once_with_final_values() {
+    for (m, k, n) in [
+        (3, 4, 5),
+        (40, 30, 20),
+        (2 * AVX512.mc + 5, AVX512.kc + 3, 37),
+        (2 * AVX2.mc + 5, AVX2.kc + 3, 37),
+        (3, 300, AVX512.nc.max(AVX2.nc) + 37),
+        (AVX512.mc.min(AVX2.mc) + 1, 20, 200),
+    ] {
+        let a: Vec<f64> = (0..m * k)
+            .map(|v| ((v * 7) % 13) as f64 / 13.0 - 0.5)
+            .collect();
+        let b: Vec<f64> = (0..k * n)
+            .map(|v| ((v * 5) % 11) as f64 / 11.0 - 0.5)
+            .collect();
+        for path in Path::available() {
+            let mut c = vec![f64::NAN; m * n];
+            let mut record = Record(Vec::new());
+            let (a, b) = (&a[..], &b[..]);
+            dispatch(
+                path,
+                Then {
+                    dims: (m, k, n),
+                    a,
+                    b,
+                    c: &mut c,
+                    record: &mut record,
+                },
+            );
+            let mut seen = vec![0; m * n];
+            for (at, part) in &record.0 {
+                assert_eq!(&c[*at..at + part.len()], &part[..], "{path:?} {m}×{k}×{n}");
+                seen[*at..at + part.len()].iter_mut().for_each(|s| *s += 1);
+            }
+            assert!(seen.iter().all(|&s| s == 1), "{path:?} {m}×{k}×{n}");
+        }
+    }
+}
+
+#[test]
+fn empty_dimensions_give_zeros() {
+    for path in Path::available() {
+        let mut c = vec![f64::NAN; 6];
+        product_on(path, (2, 0, 3), View::of(&[], 0), View::of(&[], 3), &mut c);
+        assert_eq!(c, vec![0.0; 6]);
+    }
+}
