@@ -25,9 +25,11 @@
 //!   lines;
 //! - [`workers`]: the process's kept threads, which take the shards after
 //!   the first;
+//! - [`job`]: a shard's work copied for a kept thread;
 //! - this module: the buffers, the threads of each call and the ordered
 //!   reduction.
 
+mod job;
 mod lined;
 mod pass;
 pub(crate) mod plan;

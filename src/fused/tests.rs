@@ -150,7 +150,7 @@ fn a_panic_on_the_calling_thread_leaves_the_kept_threads_in_order() {
         y: y.as_slice(),
         layout,
     };
-    assert!(workers::worth_copying(cut.net.layers, cut.rows_of(0).0));
+    assert!(job::worth_copying(cut.net.layers, cut.rows_of(0).0));
     let (_, others) = shard_buffers.split_first_mut().unwrap();
     let path = *path;
     let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -168,7 +168,7 @@ fn a_panic_on_the_calling_thread_leaves_the_kept_threads_in_order() {
 /// started for the call (`tests/threads.rs` checks that route's results).
 #[test]
 fn a_network_too_large_to_copy_takes_threads_started_for_the_call() {
-    assert!(workers::worth_copying(deep().layers(), 300));
+    assert!(job::worth_copying(deep().layers(), 300));
     let large = Network::random(&[520, 520], 3).unwrap();
-    assert!(!workers::worth_copying(large.layers(), 32));
+    assert!(!job::worth_copying(large.layers(), 32));
 }
