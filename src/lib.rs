@@ -244,7 +244,7 @@ pub use activation::{Activation, sigmoid, sigmoid_prime};
 pub use cost::Cost;
 pub use data::{DataSet, Scale, Scaling};
 pub use error::{Error, Shape};
-pub use fused::plan::PARALLEL_WORK;
+pub use fused::plan::{MIN_SHARD_ROWS, PARALLEL_WORK};
 pub use layer::Layer;
 pub use matrix::Matrix;
 pub use net::{

@@ -58,8 +58,21 @@ const ACTIVATION_WORK: usize = 10;
 /// error, loop overhead), in multiply-adds.
 const EXAMPLE_WORK: usize = 250;
 
-/// Fewest rows worth a shard of their own.
-pub(crate) const MIN_SHARD_ROWS: usize = 16;
+/// The fewest examples worth a thread of their own: a batch of N examples
+/// is shared among at most ⌈N / `MIN_SHARD_ROWS`⌉ threads, whatever the
+/// workspace asks for (see
+/// [`Workspace::threads_for`](crate::Workspace::threads_for)).
+///
+/// ```
+/// use std::num::NonZeroUsize;
+/// use backprop::{MIN_SHARD_ROWS, TwoLayerNet, Workspace};
+///
+/// let net = TwoLayerNet::random(3, 4, 2, 1)?;
+/// let ws = Workspace::with_threads(NonZeroUsize::new(8).unwrap());
+/// assert_eq!(ws.threads_for(&net, 3 * MIN_SHARD_ROWS), 3);
+/// # Ok::<(), backprop::Error>(())
+/// ```
+pub const MIN_SHARD_ROWS: usize = 16;
 
 /// A shard runs its rows through the whole pass a block at a time, sized
 /// so that one block's per-example terms (its rows of X, and of every

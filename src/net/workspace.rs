@@ -176,7 +176,8 @@ impl Workspace {
     /// (a [`TwoLayerNet`](crate::TwoLayerNet) or a [`Network`]) shares the work among: the count given to
     /// [`with_threads`](Self::with_threads), or for [`new`](Self::new) one
     /// thread up to [`PARALLEL_WORK`](crate::PARALLEL_WORK) and every
-    /// available core above it; in both cases at most one per 16 examples.
+    /// available core above it; in both cases at most one per
+    /// [`MIN_SHARD_ROWS`](crate::MIN_SHARD_ROWS) examples.
     ///
     /// # Examples
     ///
@@ -188,7 +189,7 @@ impl Workspace {
     /// let ws = Workspace::new();
     /// assert_eq!(ws.threads_for(&net, 100), 1);
     /// let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
-    /// assert_eq!(ws.threads_for(&net, 4096), cores.min(4096 / 16));
+    /// assert_eq!(ws.threads_for(&net, 4096), cores.min(4096 / backprop::MIN_SHARD_ROWS));
     /// let three = Workspace::with_threads(NonZeroUsize::new(3).unwrap());
     /// assert_eq!(three.threads_for(&net, 100), 3);
     /// assert_eq!(three.threads_for(&net, 20), 2);
