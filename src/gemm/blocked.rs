@@ -2,7 +2,7 @@
 //! [module docs](super)), with the blocks sized for the caches, the panels
 //! the micro-kernel reads, and where it writes its tile.
 
-use super::tuning::{Blocking, IN_PLACE_SPAN, SHORT_K};
+use super::tuning::{Blocking, SHORT_K};
 use super::{Finish, LINE, Problem, View, lines, pack};
 
 /// Where a micro-kernel puts its MR × NR tile: the first `cols` values of
@@ -67,6 +67,7 @@ pub(super) fn all_blocks<const MR: usize, const NR: usize>(
         kc: kc_block,
         mc: mc_block,
         nc: nc_block,
+        in_place_span,
     } = blocking;
     if m <= mc_block && k <= kc_block && n <= nc_block {
         one_block::<MR, NR>(p, c, scratch, tile);
@@ -84,10 +85,18 @@ pub(super) fn all_blocks<const MR: usize, const NR: usize>(
         let nc = nc_block.min(n - jc);
         for pc in (0..k).step_by(kc_block) {
             let kc = kc_block.min(k - pc);
-            let b_in_place = pack_block_of_b::<NR>(b, (pc, kc), (jc, nc), m <= mc_block, packed_b);
+            let b_in_place = pack_block_of_b::<NR>(
+                b,
+                (pc, kc),
+                (jc, nc),
+                m <= mc_block,
+                in_place_span,
+                packed_b,
+            );
             for ic in (0..m).step_by(mc_block) {
                 let mc = mc_block.min(m - ic);
-                let a_in_place = pack_block_of_a::<MR, NR>(a, (ic, mc), (pc, kc), nc, packed_a);
+                let a_in_place =
+                    pack_block_of_a::<MR, NR>(a, (ic, mc), (pc, kc), nc, in_place_span, packed_a);
                 let block = Block {
                     ic,
                     pc,
@@ -111,8 +120,8 @@ pub(super) fn all_blocks<const MR: usize, const NR: usize>(
 /// panels, or, where the micro-kernel reads it in place, only its last
 /// panel when narrower than NR, padded once for every block of a. Returns
 /// whether it is read in place: its rows contiguous, its panels short
-/// enough to stay in cache or its block spanning few pages, and read by
-/// `one_block_of_a` only. A block of a's rows beyond the first reads
+/// enough to stay in cache or its block spanning at most `in_place_span`
+/// values, and read by `one_block_of_a` only. A block of a's rows beyond the first reads
 /// every panel of b again, and a panel read in place lies one line per
 /// step at b's row stride: at a stride of a power of two (a layer of 128
 /// units: 1 KiB) its lines fall in a few of L1's sets and evict each other
@@ -123,11 +132,12 @@ fn pack_block_of_b<const NR: usize>(
     (pc, kc): (usize, usize),
     (jc, nc): (usize, usize),
     one_block_of_a: bool,
+    in_place_span: usize,
     packed_b: &mut [f64],
 ) -> bool {
     let in_place = b.col_stride == 1
         && one_block_of_a
-        && (kc <= SHORT_K || kc * b.row_stride <= IN_PLACE_SPAN);
+        && (kc <= SHORT_K || kc * b.row_stride <= in_place_span);
     let edge = nc - nc % NR;
     if !in_place {
         pack::panels_of_b::<NR>(b, pc, jc, kc, nc, packed_b);
@@ -141,18 +151,20 @@ fn pack_block_of_b<const NR: usize>(
 /// panels, or, where the micro-kernel reads it in place, only its last
 /// panel when shorter than MR, padded once for every panel of b. Returns
 /// whether it is read in place: read once (b's block is one panel wide),
-/// short panels, or a transposed block (rows of a in columns) spanning few
-/// pages, which streams as well as a packed copy.
+/// short panels, or a transposed block (rows of a in columns) spanning at
+/// most `in_place_span` values, which then streams as well as a packed
+/// copy where the kernel asks for its lines ahead.
 #[inline(always)]
 fn pack_block_of_a<const MR: usize, const NR: usize>(
     a: View<'_>,
     (ic, mc): (usize, usize),
     (pc, kc): (usize, usize),
     nc: usize,
+    in_place_span: usize,
     packed_a: &mut [f64],
 ) -> bool {
     let in_place =
-        kc <= SHORT_K || nc <= NR || (a.row_stride == 1 && kc * a.col_stride <= IN_PLACE_SPAN);
+        kc <= SHORT_K || nc <= NR || (a.row_stride == 1 && kc * a.col_stride <= in_place_span);
     if !in_place {
         pack::panels_of_a::<MR>(a, ic, pc, mc, kc, packed_a);
     } else if mc % MR != 0 {

@@ -19,12 +19,15 @@
 /// (columns of a) per packed block, MC rows of a per block, NC columns of
 /// b per block. An MR × KC panel of a and a KC × NR panel of b should
 /// stay in L1 while MC × KC of a stays in L2; a longer KC loads and stores
-/// c's tile less often per multiply-add.
+/// c's tile less often per multiply-add. Panels longer than [`SHORT_K`]
+/// are read where they lie, unpacked, while their block spans at most
+/// `in_place_span` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Blocking {
     pub kc: usize,
     pub mc: usize,
     pub nc: usize,
+    pub in_place_span: usize,
 }
 
 /// The AVX-512 kernels' blocks: an 8 × 512 panel of a (32 KiB) and a
@@ -36,18 +39,23 @@ pub(crate) const AVX512: Blocking = Blocking {
     kc: 512,
     mc: 64,
     nc: 2048,
+    in_place_span: IN_PLACE_SPAN,
 };
 
 /// The AVX2 kernel's blocks: a 6 × 256 panel of a (12 KiB) and a 256 × 8
 /// panel of b (16 KiB) stay together in a 32 KiB L1d, and 72 × 256 of a
 /// (144 KiB) in L2, as BLIS's Haswell blocks do (KC 256, MC 72). At
-/// KC = 512 the two panels take 56 KiB, beyond a 32 KiB L1d.
+/// KC = 512 the two panels take 56 KiB, beyond a 32 KiB L1d. Every long
+/// panel is packed: this kernel asks for no lines ahead, and a panel read
+/// in place at a power-of-two stride (a transposed a of 256 columns:
+/// 2 KiB) lies in a few of L1's sets and misses it at every step.
 // Read by the x86-64 paths alone (and by the tests, on every target).
 #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 pub(crate) const AVX2: Blocking = Blocking {
     kc: 256,
     mc: 72,
     nc: 2048,
+    in_place_span: 0,
 };
 
 /// The portable kernel's blocks (a 4 × 4 tile in memory-backed registers).
@@ -55,14 +63,15 @@ pub(crate) const PORTABLE: Blocking = Blocking {
     kc: 512,
     mc: 64,
     nc: 2048,
+    in_place_span: IN_PLACE_SPAN,
 };
 
 /// Panels up to this many steps are read in place rather than packed, and
 /// their kernels ask for no lines ahead: they stay in L1.
 pub(crate) const SHORT_K: usize = 128;
 
-/// Longer panels are read in place too while the block they come from
-/// spans at most this many values (512 KiB) of rows the kernel reads along
+/// The AVX-512 and portable paths read longer panels in place too while
+/// the block they come from spans at most this many values (512 KiB) of rows the kernel reads along
 /// (rows of b; for a transposed a, its storage's rows): few enough pages,
 /// close enough together, to stream as well as a packed copy, which then
 /// costs more than it saves.
