@@ -171,7 +171,8 @@
 //! - The same network, batch and thread count give the same bits on every
 //!   run, on any machine with the same CPU features. Threads split a batch
 //!   into shards and add their sums in shard order, so scheduling never
-//!   changes a result.
+//!   changes a result, nor do other callers sharing the process's threads
+//!   (a shard that finds them busy runs on the calling thread).
 //! - Another thread count changes the order of the sums: the gradients move
 //!   in the last bits, within 1e-12 of the largest.
 //! - [`Workspace::new`] (behind [`TwoLayerNet::gradients`],

@@ -30,7 +30,7 @@
 //! in three forms chosen at run time by CPU-feature detection: AVX-512 and
 //! AVX2 with FMA, written with intrinsics in [`isa`](crate::isa) (the
 //! crate's only `unsafe` code), and the portable generic [`portable`]. In products
-//! with panels longer than `SHORT_K` steps, the SIMD micro-kernels ask
+//! with panels longer than `SHORT_K` steps, the AVX-512 micro-kernels ask
 //! for the lines of b and a a few steps before they read them: a panel of
 //! b outgrows L1, and the hardware prefetchers bring it back too late.
 //!

@@ -77,7 +77,7 @@ pub(crate) const SHORT_K: usize = 128;
 /// costs more than it saves.
 pub(crate) const IN_PLACE_SPAN: usize = 1 << 16;
 
-/// How many steps ahead the SIMD micro-kernels ask for the lines of b and
+/// How many steps ahead the AVX-512 micro-kernels ask for the lines of b and
 /// a they will read, in panels longer than [`SHORT_K`]: a panel of b does
 /// not stay in L1 from one tile to the next, and the hardware prefetchers
 /// bring its lines back from L2 too late to keep both FMA units busy.
