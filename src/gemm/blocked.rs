@@ -298,8 +298,9 @@ impl Block {
 
 /// A product that is a single block: nothing would be read twice from a
 /// packed copy, so every full tile reads a and b where they lie (b's rows
-/// must be contiguous) and only the edge panels, which need zero padding,
-/// are packed.
+/// must be contiguous, or b is packed whole) and only the edge panels,
+/// which need zero padding, are packed; then its tiles as
+/// [`macro_kernel`] takes any block's.
 #[inline(always)]
 fn one_block<const MR: usize, const NR: usize>(
     p: Problem<'_>,
@@ -307,60 +308,36 @@ fn one_block<const MR: usize, const NR: usize>(
     scratch: &mut Vec<f64>,
     tile: impl Fn(APanel<'_>, BPanel<'_>, usize, TileOut<'_>),
 ) {
-    let Problem {
-        m,
-        k,
-        n,
-        a,
-        b,
-        accumulate,
-    } = p;
+    let Problem { m, k, n, a, b, .. } = p;
+    let b_in_place = b.col_stride == 1;
     let a_len = (MR * k).next_multiple_of(LINE);
-    let (a_pad, rest) = lines(scratch, a_len + NR * k).split_at_mut(a_len);
-    let b_pad = &mut rest[..NR * k];
-    // The last rows of a, fewer than MR, are packed once for every panel
-    // of b.
-    let edge = m - m % MR;
-    if edge < m {
-        pack::panels_of_a::<MR>(a, edge, 0, m - edge, k, a_pad);
+    let b_len = if b_in_place {
+        NR
+    } else {
+        n.next_multiple_of(NR)
+    } * k;
+    let (packed_a, rest) = lines(scratch, a_len + b_len).split_at_mut(a_len);
+    let packed_b = &mut rest[..b_len];
+    let (a_edge, b_edge) = (m - m % MR, n - n % NR);
+    if a_edge < m {
+        pack::panels_of_a::<MR>(a, a_edge, 0, m - a_edge, k, packed_a);
     }
-    for jr in (0..n).step_by(NR) {
-        let cols = NR.min(n - jr);
-        let b_panel = if cols == NR && b.col_stride == 1 {
-            BPanel {
-                data: &b.data[jr..],
-                rs: b.row_stride,
-            }
-        } else {
-            pack::panels_of_b::<NR>(b, 0, jr, k, cols, b_pad);
-            BPanel {
-                data: b_pad,
-                rs: NR,
-            }
-        };
-        for ir in (0..m).step_by(MR) {
-            let rows = MR.min(m - ir);
-            let a_panel = if rows == MR {
-                APanel {
-                    data: &a.data[ir * a.row_stride..],
-                    rs: a.row_stride,
-                    cs: a.col_stride,
-                }
-            } else {
-                APanel {
-                    data: a_pad,
-                    rs: 1,
-                    cs: MR,
-                }
-            };
-            let at = Corner {
-                start: ir * n + jr,
-                rows,
-                cols,
-            };
-            write_tile::<MR, NR>(&tile, a_panel, b_panel, k, c, n, at, accumulate);
-        }
+    if !b_in_place {
+        pack::panels_of_b::<NR>(b, 0, 0, k, n, packed_b);
+    } else if b_edge < n {
+        pack::panels_of_b::<NR>(b, 0, b_edge, k, n - b_edge, packed_b);
     }
+    let block = Block {
+        ic: 0,
+        pc: 0,
+        jc: 0,
+        mc: m,
+        kc: k,
+        nc: n,
+        a_in_place: true,
+        b_in_place,
+    };
+    macro_kernel::<MR, NR>(&tile, p, block, packed_a, packed_b, c);
 }
 
 /// Where a tile's top-left corner lies in c, and how much of the tile is
