@@ -261,7 +261,7 @@ pub(crate) enum Beside {
 /// as `beside` says, from one evaluation per element in branch-free code
 /// the compiler vectorises. With `FMA` as the running path sets it, equal element by element to
 /// [`Activation::apply`] and [`Activation::derivative`] of z + b (softmax:
-/// to [`softmax_row`] of each row). Returns whether every z + b was
+/// to [`softmax_rows`]). Returns whether every z + b was
 /// finite.
 #[inline(always)]
 pub(crate) fn activate<const FMA: bool>(
@@ -314,34 +314,8 @@ fn apply_rows(
     finite
 }
 
-/// Softmax over each row of `units` values of z (+ b), in place, and
-/// ln ŷ into `ln_y_hat`.
-#[inline(always)]
-fn softmax_rows<const FMA: bool>(
-    units: usize,
-    z: &mut [f64],
-    ln_y_hat: &mut [f64],
-    bias: Option<&[f64]>,
-) -> bool {
-    let mut finite = true;
-    for (z, ln_y_hat) in z
-        .chunks_exact_mut(units)
-        .zip(ln_y_hat.chunks_exact_mut(units))
-    {
-        if let Some(b) = bias {
-            for (z, b) in z.iter_mut().zip(b) {
-                *z += b;
-            }
-        }
-        for &z in z.iter() {
-            finite &= z.is_finite();
-        }
-        softmax_row::<FMA>(z, ln_y_hat);
-    }
-    finite
-}
-
-/// ŷ = softmax(z) of one row, in place of z, and ln ŷ into `ln_y_hat`:
+/// ŷ = softmax(z + b) of each row of `units` values, in place of z, and
+/// ln ŷ into `ln_y_hat`:
 ///
 /// ```text
 /// ŷₖ = e^(zₖ − m) / S      ln ŷₖ = (zₖ − m) − ln S      S = Σⱼ e^(zⱼ − m)
@@ -350,25 +324,52 @@ fn softmax_rows<const FMA: bool>(
 /// with m the row's largest z, so that every exponent is ≤ 0 and S lies in
 /// [1, row length]: ln ŷ is log-sum-exp's, finite wherever z − m is. The
 /// one form of softmax, for the fast pass and the textbook route alike.
+/// Returns whether every z + b was finite.
 #[inline(always)]
-pub(crate) fn softmax_row<const FMA: bool>(z: &mut [f64], ln_y_hat: &mut [f64]) {
+fn softmax_rows<const FMA: bool>(
+    units: usize,
+    z: &mut [f64],
+    ln_y_hat: &mut [f64],
+    bias: Option<&[f64]>,
+) -> bool {
     // Plain loops, not closures: each is then compiled, inlined, for the
     // caller's instruction set.
-    let mut m = f64::NEG_INFINITY;
-    for &z in z.iter() {
-        m = m.max(z);
+    let mut finite = true;
+    for (z, ln) in z
+        .chunks_exact_mut(units)
+        .zip(ln_y_hat.chunks_exact_mut(units))
+    {
+        if let Some(b) = bias {
+            for (z, b) in z.iter_mut().zip(b) {
+                *z += b;
+            }
+        }
+        let mut m = f64::NEG_INFINITY;
+        for &z in z.iter() {
+            finite &= z.is_finite();
+            m = m.max(z);
+        }
+        for (z, ln) in z.iter().zip(ln.iter_mut()) {
+            *ln = z - m;
+        }
     }
-    let mut sum = 0.0;
-    for (z, ln) in z.iter_mut().zip(ln_y_hat.iter_mut()) {
-        *ln = *z - m;
-        *z = exp_nonpositive::<FMA>(*ln);
-        sum += *z;
+    // Over the whole block at once, not row by row, so that the
+    // exponentials fill whole vectors however short the rows are.
+    for (z, &ln) in z.iter_mut().zip(ln_y_hat.iter()) {
+        *z = exp_nonpositive::<FMA>(ln);
     }
-    let (inv, ln_sum) = (1.0 / sum, sum.ln());
-    for (z, ln) in z.iter_mut().zip(ln_y_hat.iter_mut()) {
-        *z *= inv;
-        *ln -= ln_sum;
+    for (z, ln) in z
+        .chunks_exact_mut(units)
+        .zip(ln_y_hat.chunks_exact_mut(units))
+    {
+        let sum: f64 = z.iter().sum();
+        let (inv, ln_sum) = (1.0 / sum, sum.ln());
+        for (z, ln) in z.iter_mut().zip(ln.iter_mut()) {
+            *z *= inv;
+            *ln -= ln_sum;
+        }
     }
+    finite
 }
 
 /// softplus(−z) = −ln σ(z) and softplus(z) = −ln(1 − σ(z)), with
