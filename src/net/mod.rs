@@ -5,6 +5,7 @@
 mod builder;
 mod checks;
 mod classify;
+mod forward;
 mod gradcheck;
 mod gradients;
 mod network;

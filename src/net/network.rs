@@ -322,7 +322,7 @@ impl Network {
     /// ```
     pub fn forward(&self, x: &Matrix) -> Result<Matrix, Error> {
         self.check_x(x)?;
-        Ok(super::trace::propagate(&self.layers, x)?.y_hat())
+        Ok(super::forward::propagate(&self.layers, x)?.y_hat())
     }
 
     /// The cost J of the batch: ½ Σ (y − ŷ)², or Part 7's regularised cost
@@ -349,7 +349,7 @@ impl Network {
     pub fn cost(&self, x: &Matrix, y: &Matrix) -> Result<f64, Error> {
         self.check_xy(x, y)?;
         self.check_targets(y)?;
-        let forward = super::trace::propagate(&self.layers, x)?;
+        let forward = super::forward::propagate(&self.layers, x)?;
         let output = self.layers[self.depth() - 1].activation;
         let (Some(y_hat), Some(z), Some(fp)) =
             (forward.a.last(), forward.z.last(), forward.fp.last())

@@ -5,8 +5,8 @@ use crate::activation::Activation;
 use crate::cost::Cost;
 use crate::error::Error;
 use crate::matrix::{Matrix, check_finite};
+use crate::net::forward::check_no_overflow;
 use crate::net::network::Network;
-use crate::net::trace::check_no_overflow;
 use crate::net::{Gradients, Init, NetworkTrace, Trace, Workspace};
 
 /// A fully connected network with one hidden layer and sigmoid activations:
