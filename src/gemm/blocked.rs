@@ -68,9 +68,13 @@ pub(super) fn all_blocks<const MR: usize, const NR: usize>(
         mc: mc_block,
         nc: nc_block,
         in_place_span,
+        shared_b_in_place,
     } = blocking;
+    // Whether b's panels may lie where they are though several panels of
+    // a read each.
+    let b_read_once = m <= MR || shared_b_in_place;
     if m <= mc_block && k <= kc_block && n <= nc_block {
-        one_block::<MR, NR>(p, c, scratch, tile);
+        one_block::<MR, NR>(p, c, scratch, tile, b_read_once);
         finish.part(0, c);
         return;
     }
@@ -89,7 +93,7 @@ pub(super) fn all_blocks<const MR: usize, const NR: usize>(
                 b,
                 (pc, kc),
                 (jc, nc),
-                m <= mc_block,
+                m <= mc_block && b_read_once,
                 in_place_span,
                 packed_b,
             );
@@ -121,7 +125,8 @@ pub(super) fn all_blocks<const MR: usize, const NR: usize>(
 /// panel when narrower than NR, padded once for every block of a. Returns
 /// whether it is read in place: its rows contiguous, its panels short
 /// enough to stay in cache or its block spanning at most `in_place_span`
-/// values, and read by `one_block_of_a` only. A block of a's rows beyond the first reads
+/// values, and read by `one_block_of_a` only (which is false where the
+/// path packs b read by several panels of a). A block of a's rows beyond the first reads
 /// every panel of b again, and a panel read in place lies one line per
 /// step at b's row stride: at a stride of a power of two (a layer of 128
 /// units: 1 KiB) its lines fall in a few of L1's sets and evict each other
@@ -296,20 +301,21 @@ impl Block {
     }
 }
 
-/// A product that is a single block: nothing would be read twice from a
-/// packed copy, so every full tile reads a and b where they lie (b's rows
-/// must be contiguous, or b is packed whole) and only the edge panels,
-/// which need zero padding, are packed; then its tiles as
-/// [`macro_kernel`] takes any block's.
+/// A product that is a single block: every full tile reads a where it
+/// lies, and b too if its rows are contiguous and `b_read_once` allows
+/// (else b is packed whole); only the edge panels, which need zero
+/// padding, are packed; then its tiles as [`macro_kernel`] takes any
+/// block's.
 #[inline(always)]
 fn one_block<const MR: usize, const NR: usize>(
     p: Problem<'_>,
     c: &mut [f64],
     scratch: &mut Vec<f64>,
     tile: impl Fn(APanel<'_>, BPanel<'_>, usize, TileOut<'_>),
+    b_read_once: bool,
 ) {
     let Problem { m, k, n, a, b, .. } = p;
-    let b_in_place = b.col_stride == 1;
+    let b_in_place = b.col_stride == 1 && b_read_once;
     let a_len = (MR * k).next_multiple_of(LINE);
     let b_len = if b_in_place {
         NR

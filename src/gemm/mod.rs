@@ -25,7 +25,9 @@
 //! that would be read once (a product that is one block, a block of b one
 //! panel wide), whose panels are short (at most `SHORT_K` steps) or that
 //! spans few rows of memory (`IN_PLACE_SPAN`) is read in place, and only
-//! its edge panels are packed. The micro-kernel reads
+//! its edge panels are packed; the AVX2 path packs every panel of b that
+//! several panels of a read (`Blocking::shared_b_in_place`). The
+//! micro-kernel reads
 //! its panels through strides and writes its tile straight into c. It comes
 //! in three forms chosen at run time by CPU-feature detection: AVX-512 and
 //! AVX2 with FMA, written with intrinsics in [`isa`](crate::isa) (the
