@@ -53,8 +53,8 @@ pub(crate) const AVX512: Blocking = Blocking {
 /// in place at a power-of-two stride (a transposed a of 256 columns:
 /// 2 KiB) lies in a few of L1's sets and misses it at every step. So is
 /// every panel of b that several panels of a read, however short: in
-/// place, at a power-of-two stride, it is evicted between them (b of a
-/// 128-unit layer at k = 128: 73 % of the peak against 89 % packed).
+/// place, at a power-of-two stride, it is evicted between them
+/// (BENCHMARKS.md, "On AVX2").
 // Read by the x86-64 paths alone (and by the tests, on every target).
 #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 pub(crate) const AVX2: Blocking = Blocking {
