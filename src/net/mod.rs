@@ -5,6 +5,7 @@
 mod builder;
 mod checks;
 mod classify;
+mod compute;
 mod forward;
 mod gradcheck;
 mod gradients;
