@@ -277,8 +277,12 @@ pub(crate) fn activate<const FMA: bool>(
     match (f, what) {
         (Activation::Softmax, _) => softmax_rows::<FMA>(units, z, fp, bias),
         (_, Beside::ForLoss) => apply_rows(units, |z| (f.with_prime::<FMA>(z).0, z), z, fp, bias),
-        (Activation::Sigmoid, _) => apply_rows(units, sigmoid_with_prime::<FMA>, z, fp, bias),
-        (Activation::Tanh, _) => apply_rows(units, tanh_with_prime::<FMA>, z, fp, bias),
+        (Activation::Sigmoid, _) => {
+            apply_rows_in_two(units, sigmoid_exp::<FMA>, sigmoid_from_exp, z, fp, bias)
+        }
+        (Activation::Tanh, _) => {
+            apply_rows_in_two(units, tanh_exp::<FMA>, tanh_from_exp, z, fp, bias)
+        }
         (Activation::Relu, _) => apply_rows(units, relu_with_prime, z, fp, bias),
         (Activation::Identity, _) => apply_rows(units, |z| (z, 1.0), z, fp, bias),
     }
@@ -308,6 +312,62 @@ fn apply_rows(
                     finite &= z_b.is_finite();
                     (*z, *fp) = f(z_b);
                 }
+            }
+        }
+    }
+    finite
+}
+
+/// The values an activation with an exponential is evaluated over at a
+/// time: a row of z, or a run of this many where there is no bias; both
+/// passes of [`apply_rows_in_two`] over it stay in L1.
+const RUN: usize = 256;
+
+/// As [`apply_rows`], for an f evaluated in two stages, `first` (the
+/// exponential, whose result it writes in f′'s place) over a whole row,
+/// then `second` (the rest, with its division) over the row again. Each
+/// element takes the same operations as in one pass, so the same bits; as
+/// two short loops they keep more elements in flight than one long chain
+/// of dependent operations per element does.
+#[inline(always)]
+fn apply_rows_in_two(
+    units: usize,
+    first: impl Fn(f64) -> (f64, f64),
+    second: impl Fn(f64, f64) -> (f64, f64),
+    z: &mut [f64],
+    fp: &mut [f64],
+    bias: Option<&[f64]>,
+) -> bool {
+    let mut finite = true;
+    let mut both_passes = |z: &mut [f64], fp: &mut [f64], b: Option<&[f64]>| {
+        match b {
+            None => {
+                for (z, fp) in z.iter_mut().zip(fp.iter_mut()) {
+                    finite &= z.is_finite();
+                    (*z, *fp) = first(*z);
+                }
+            }
+            Some(b) => {
+                for ((z, fp), &b) in z.iter_mut().zip(fp.iter_mut()).zip(b) {
+                    let z_b = *z + b;
+                    finite &= z_b.is_finite();
+                    (*z, *fp) = first(z_b);
+                }
+            }
+        }
+        for (z, fp) in z.iter_mut().zip(fp.iter_mut()) {
+            (*z, *fp) = second(*z, *fp);
+        }
+    };
+    match bias {
+        None => {
+            for (z, fp) in z.chunks_mut(RUN).zip(fp.chunks_mut(RUN)) {
+                both_passes(z, fp, None);
+            }
+        }
+        Some(b) => {
+            for (z, fp) in z.chunks_exact_mut(units).zip(fp.chunks_exact_mut(units)) {
+                both_passes(z, fp, Some(b));
             }
         }
     }
@@ -426,7 +486,19 @@ impl Routine for Activate<'_> {
 /// overflows, and 1 / (1 + e).
 #[inline(always)]
 pub(crate) fn sigmoid_with_prime<const FMA: bool>(z: f64) -> (f64, f64) {
-    let e = exp_nonpositive::<FMA>(-z.abs());
+    let (z, e) = sigmoid_exp::<FMA>(z);
+    sigmoid_from_exp(z, e)
+}
+
+/// The sigmoid's first stage: z as it is, and e = e^(−|z|).
+#[inline(always)]
+fn sigmoid_exp<const FMA: bool>(z: f64) -> (f64, f64) {
+    (z, exp_nonpositive::<FMA>(-z.abs()))
+}
+
+/// The sigmoid's second stage: f(z) and f′(z) from z and e = e^(−|z|).
+#[inline(always)]
+fn sigmoid_from_exp(z: f64, e: f64) -> (f64, f64) {
     let inv = 1.0 / (1.0 + e);
     let f = if z >= 0.0 { inv } else { e * inv };
     // Near z = 0 rounding can land one ulp above the true maximum ¼; the
@@ -440,11 +512,24 @@ pub(crate) fn sigmoid_with_prime<const FMA: bool>(z: f64) -> (f64, f64) {
 /// 1 − tanh² = 4e/(1 + e)².
 #[inline(always)]
 pub(crate) fn tanh_with_prime<const FMA: bool>(z: f64) -> (f64, f64) {
+    let (s, e) = tanh_exp::<FMA>(z);
+    tanh_from_exp(s, e)
+}
+
+/// tanh's first stage: 1 − e with z's sign, and e = e^(−2|z|).
+#[inline(always)]
+fn tanh_exp<const FMA: bool>(z: f64) -> (f64, f64) {
     let (e, e_m1) = exp_and_exp_m1::<FMA>(-2.0 * z.abs());
+    ((-e_m1).copysign(z), e)
+}
+
+/// tanh's second stage: tanh z = ±(1 − e) / (1 + e), the sign already on
+/// the numerator, and 1 − tanh² z.
+#[inline(always)]
+fn tanh_from_exp(signed_1_m_e: f64, e: f64) -> (f64, f64) {
     let inv = 1.0 / (1.0 + e);
-    let f = (-e_m1 * inv).copysign(z);
     let f_prime = (4.0 * e * inv * inv).min(1.0);
-    (f, f_prime)
+    (signed_1_m_e * inv, f_prime)
 }
 
 /// max(z, 0) and its derivative, 1 for z > 0 and 0 otherwise (the usual

@@ -2,7 +2,7 @@
 //! the scalar functions, and the choice of path.
 
 use super::*;
-use crate::activation::{Activate, Activation, sigmoid_with_prime};
+use crate::activation::{Activate, Activation, Beside, activate, sigmoid_with_prime};
 use crate::gemm::tuning::{AVX2, AVX512, PORTABLE};
 use crate::gemm::{Finish, matmul_then};
 use proptest::prelude::*;
@@ -38,6 +38,105 @@ fn every_activation_path_equals_the_scalar_functions() {
             ),
             "{path:?}"
         );
+    }
+}
+
+/// A block of rows through [`activate`](crate::activation::activate), with
+/// or without a bias, as the fused pass runs it.
+struct Rows<'a> {
+    f: Activation,
+    units: usize,
+    z: &'a mut [f64],
+    fp: &'a mut [f64],
+    bias: Option<&'a [f64]>,
+}
+
+impl Routine for Rows<'_> {
+    type Output = bool;
+    fn run<I: Isa>(self, _: I) -> bool {
+        let Rows {
+            f,
+            units,
+            z,
+            fp,
+            bias,
+        } = self;
+        let beside = (fp, Beside::Derivative);
+        if I::FMA {
+            activate::<true>(f, units, z, beside, bias)
+        } else {
+            activate::<false>(f, units, z, beside, bias)
+        }
+    }
+}
+
+/// The exponential activations run in two passes over runs of a row: at
+/// every length around those runs, with and without a bias, each element
+/// still equals the scalar function of z + b, and one value that is not
+/// finite anywhere in the block is reported.
+#[test]
+fn two_pass_activations_equal_the_scalar_functions_at_every_length() {
+    let shapes = [
+        (1, 1, false),
+        (1, 3, false),
+        (1, 255, false),
+        (1, 256, false),
+        (1, 257, false),
+        (2, 700, false),
+        (5, 3, true),
+        (4, 7, true),
+        (3, 128, true),
+        (2, 300, true),
+    ];
+    for path in Path::available() {
+        for f in [Activation::Sigmoid, Activation::Tanh] {
+            let scalar = |z: f64| {
+                if path == Path::Portable {
+                    f.with_prime::<false>(z)
+                } else {
+                    f.with_prime::<true>(z)
+                }
+            };
+            for (rows, units, with_bias) in shapes {
+                let n = rows * units;
+                let z: Vec<f64> = (0..n)
+                    .map(|i| ((i * 37) % 101) as f64 * 0.6 - 30.0)
+                    .collect();
+                let b: Vec<f64> = (0..units).map(|j| 0.25 * j as f64 - 1.0).collect();
+                let bias = with_bias.then_some(b.as_slice());
+                let (mut a, mut fp) = (z.clone(), vec![0.0; n]);
+                let rows_of = |z: &'_ mut [f64], fp: &'_ mut [f64]| {
+                    dispatch(
+                        path,
+                        Rows {
+                            f,
+                            units,
+                            z,
+                            fp,
+                            bias,
+                        },
+                    )
+                };
+                assert!(rows_of(&mut a, &mut fp));
+                for (i, (&z, (a, fp))) in z.iter().zip(a.iter().zip(&fp)).enumerate() {
+                    let z_b = if with_bias { z + b[i % units] } else { z };
+                    let (want_f, want_fp) = scalar(z_b);
+                    let at = format!("{path:?} {f} {rows}×{units}, element {i}");
+                    assert_eq!(a.to_bits(), want_f.to_bits(), "f: {at}");
+                    assert_eq!(fp.to_bits(), want_fp.to_bits(), "f′: {at}");
+                }
+                for bad_at in [0, n / 2, n - 1] {
+                    for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+                        let mut a = z.clone();
+                        a[bad_at] = bad;
+                        assert!(
+                            !rows_of(&mut a, &mut vec![0.0; n]),
+                            "{path:?} {f} {rows}×{units}: {bad} at {bad_at}"
+                        );
+                    }
+                }
+            }
+        }
     }
 }
 
