@@ -15,7 +15,7 @@ const PIXELS: usize = 64;
 ///
 /// X holds one image a row, its pixels row by row divided by 16, so that
 /// each lies in \[0, 1\]; y holds the digit as a one-hot row of 10
-/// ([`data::classes`](crate::data::classes) gives the digits back). The
+/// ([`data::classes`](crate::data::classes()) gives the digits back). The
 /// images are in the order scikit-learn's `load_digits` gives them, so
 /// [`DataSet::split_stratified`] and scikit-learn's `train_test_split`
 /// see the same data.

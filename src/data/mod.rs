@@ -1,6 +1,6 @@
 //! Data: [`DataSet`] for your own examples, [`Scaling`] to bring them
 //! into the sigmoid's range and back, classes as one-hot rows
-//! ([`one_hot`], [`classes`], [`accuracy`]), and the series' data sets
+//! ([`one_hot`], [`classes()`], [`accuracy`]), and the series' data sets
 //! (hours of sleep and hours of study, and the test score that followed).
 //!
 //! The series' raw values are in hours and points. The series normalises X

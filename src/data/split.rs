@@ -84,7 +84,7 @@ impl DataSet {
     }
 
     /// As [`split`](Self::split), but each class (the class of each row of
-    /// y, see [`data::classes`](crate::data::classes)) is split in the same
+    /// y, see [`data::classes`](crate::data::classes())) is split in the same
     /// proportion, so that both sets keep the classes' shares: class c of
     /// N_c examples gives ⌊N_c·T/N⌋ of the T testing examples, and the
     /// ones left go to the classes with the largest remainders. Both sets

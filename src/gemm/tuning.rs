@@ -2,7 +2,7 @@
 //! of each instruction set, when panels are read in place rather than
 //! packed, how far ahead the kernels ask for lines, and where the direct
 //! loops give way to the blocked algorithm. The tile shapes, MR × NR, are
-//! the micro-kernels' own ([`simd`](super::simd)): 8 × 16 (and 12 × 16,
+//! the micro-kernels' own ([`isa`](crate::isa)): 8 × 16 (and 12 × 16,
 //! 8 × 8 and 8 × 12 for short and narrow c) with AVX-512, 6 × 8 with AVX2,
 //! 4 × 4 portable. BENCHMARKS.md ("Matrix product") has the measurements
 //! behind the values.

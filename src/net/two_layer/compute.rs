@@ -1,5 +1,5 @@
 //! What a [`TwoLayerNet`] computes from a batch: ŷ, J, both gradients
-//! and the trace of every term, each through its [`Network`]'s engine.
+//! and the trace of every term, each through its [`Network`](crate::Network)'s engine.
 
 use crate::error::Error;
 use crate::matrix::Matrix;
@@ -98,7 +98,7 @@ impl TwoLayerNet {
     /// ```
     ///
     /// The products with a(2)ᵀ and Xᵀ add up every example's gradient: every
-    /// example gets a vote on which way is downhill. The regularised [`Cost`]
+    /// example gets a vote on which way is downhill. The regularised [`Cost`](crate::Cost)
     /// divides those sums by N and adds λ·W.
     ///
     /// It runs in a workspace kept per thread, so repeated calls allocate
