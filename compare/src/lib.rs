@@ -5,6 +5,9 @@
 //! Both use the series' formulas: f(z) = 1 / (1 + e^(−z)) and
 //! f′(z) = e^(−z) / (1 + e^(−z))², each through `f64::exp`.
 
+#[cfg(target_arch = "x86_64")]
+pub mod fma;
+
 use nalgebra::DMatrix;
 use ndarray::Array2;
 
