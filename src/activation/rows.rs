@@ -101,37 +101,13 @@ fn apply_rows_in_two(
     fp: &mut [f64],
     bias: Option<&[f64]>,
 ) -> bool {
+    // A row at a time where the bias repeats per row, else runs of RUN.
+    let run = if bias.is_some() { units } else { RUN };
     let mut finite = true;
-    let mut both_passes = |z: &mut [f64], fp: &mut [f64], b: Option<&[f64]>| {
-        match b {
-            None => {
-                for (z, fp) in z.iter_mut().zip(fp.iter_mut()) {
-                    finite &= z.is_finite();
-                    (*z, *fp) = first(*z);
-                }
-            }
-            Some(b) => {
-                for ((z, fp), &b) in z.iter_mut().zip(fp.iter_mut()).zip(b) {
-                    let z_b = *z + b;
-                    finite &= z_b.is_finite();
-                    (*z, *fp) = first(z_b);
-                }
-            }
-        }
+    for (z, fp) in z.chunks_mut(run).zip(fp.chunks_mut(run)) {
+        finite &= apply_rows(units, &first, z, fp, bias);
         for (z, fp) in z.iter_mut().zip(fp.iter_mut()) {
             (*z, *fp) = second(*z, *fp);
-        }
-    };
-    match bias {
-        None => {
-            for (z, fp) in z.chunks_mut(RUN).zip(fp.chunks_mut(RUN)) {
-                both_passes(z, fp, None);
-            }
-        }
-        Some(b) => {
-            for (z, fp) in z.chunks_exact_mut(units).zip(fp.chunks_exact_mut(units)) {
-                both_passes(z, fp, Some(b));
-            }
         }
     }
     finite
