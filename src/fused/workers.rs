@@ -213,6 +213,12 @@ fn pool() -> &'static Pool {
     })
 }
 
+/// How many kept threads callers hold at this moment.
+#[cfg(test)]
+pub(super) fn claimed() -> usize {
+    LOAD.claimed.load(Ordering::Relaxed)
+}
+
 impl Pool {
     /// A kept thread for one shard of the calling thread's, if one is free
     /// and a core is: its index in the pool.
@@ -287,7 +293,7 @@ impl Workers {
         self.taken.clear();
         self.taken.extend(others.iter().map(|_| pool.claim()));
         let taken = &self.taken;
-        let result = if worth_copying(cut.net.layers, cut.rows_of(0).0) {
+        let outcome = if worth_copying(cut.net.layers, cut.rows_of(0).0) {
             give_and_collect(pool, taken, cut, path, first, others)
         } else {
             thread::scope(|scope| {
@@ -314,10 +320,12 @@ impl Workers {
                 add_in_order(first, outcomes)
             })
         };
+        // Released before a panic is raised, or the kept threads would be
+        // lost to every later call in the process.
         for &i in self.taken.iter().flatten() {
             pool.release(i);
         }
-        result
+        outcome.unwrap_or_else(|payload| resume_unwind(payload))
     }
 }
 
@@ -337,7 +345,7 @@ fn give_and_collect(
     path: Path,
     first: impl FnOnce() -> Result<f64, Error>,
     others: &mut [ShardBuffers],
-) -> Result<f64, Error> {
+) -> Outcome {
     for (s, bufs) in others.iter_mut().enumerate() {
         if let Some(i) = taken[s] {
             pool.workers[i].give(cut, s + 1, path, bufs);
@@ -360,9 +368,9 @@ fn give_and_collect(
     add_in_order(first, outcomes)
 }
 
-/// The first shard's loss plus the others', in shard order; the first
-/// panic raised, once every shard's outcome is in.
-fn add_in_order(first: Outcome, others: impl Iterator<Item = Outcome>) -> Result<f64, Error> {
+/// The first shard's loss plus the others', in shard order; or, once every
+/// shard's outcome is in, the first panic raised.
+fn add_in_order(first: Outcome, others: impl Iterator<Item = Outcome>) -> Outcome {
     let (mut loss, mut panic) = match first {
         Ok(loss) => (loss, None),
         Err(payload) => (Ok(0.0), Some(payload)),
@@ -373,10 +381,10 @@ fn add_in_order(first: Outcome, others: impl Iterator<Item = Outcome>) -> Result
             Err(payload) => panic = panic.or(Some(payload)),
         }
     }
-    if let Some(payload) = panic {
-        resume_unwind(payload);
+    match panic {
+        Some(payload) => Err(payload),
+        None => Ok(loss),
     }
-    loss
 }
 
 /// A copy of a workspace claims kept threads as its calls need them.
