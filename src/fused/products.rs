@@ -9,7 +9,7 @@
 //! ```
 
 use crate::exp::madd;
-use crate::gemm::{self, Finish, Layout, NARROW};
+use crate::gemm::{self, DIRECT_MAX, Finish, Layout, NARROW, PackedB, View};
 use crate::isa::Isa;
 use crate::matrix::all_finite;
 
@@ -58,10 +58,81 @@ pub(super) trait Products {
     fn transposes(units: usize) -> bool;
 }
 
-/// The blocked kernels of instruction set `I`, with their packing scratch.
+/// The blocked kernels of instruction set `I`, with their packing scratch
+/// and the weights' panels.
 pub(super) struct Blocked<I> {
     pub isa: I,
     pub scratch: Vec<f64>,
+    pub packed: PackedWeights,
+}
+
+/// Each W and Wᵀ the products read as b, packed into panels the first
+/// time a shard's pass reads it and read from there by its later blocks of
+/// rows, rather than packed again for each: about twice the parameters, per
+/// thread. Cleared when a shard starts: the weights may have changed since
+/// the last.
+#[derive(Debug, Clone, Default)]
+pub(super) struct PackedWeights {
+    data: Vec<f64>,
+    entries: Vec<Packed>,
+}
+
+/// One operand in [`PackedWeights`].
+#[derive(Debug, Clone, Copy)]
+struct Packed {
+    /// Where its weights lie, and whether it is their transpose.
+    key: (usize, bool),
+    /// Where its panels start in the data.
+    start: usize,
+    /// The panels' width and blocks, as [`gemm::pack_b`] gives them.
+    layout: (usize, usize, usize),
+}
+
+impl PackedWeights {
+    /// Forgets every operand packed, keeping the storage.
+    pub fn clear(&mut self) {
+        self.data.clear();
+        self.entries.clear();
+    }
+
+    /// The panels of b, `k` × `n`, for a product of `rows` rows: `w` or,
+    /// if `transposed`, wᵀ, packed now if it is not yet. `None` where the
+    /// product is small enough to skip the blocked kernels, or where the
+    /// kernels of `isa` choose their panels product by product.
+    #[inline(always)]
+    fn of<I: Isa>(
+        &mut self,
+        isa: I,
+        rows: usize,
+        w: &[f64],
+        transposed: bool,
+        (k, n): (usize, usize),
+    ) -> Option<PackedB<'_>> {
+        if rows.saturating_mul(k).saturating_mul(n) <= DIRECT_MAX {
+            return None;
+        }
+        let key = (w.as_ptr() as usize, transposed);
+        let (start, (nr, kc, nc)) = match self.entries.iter().find(|e| e.key == key) {
+            Some(e) => (e.start, e.layout),
+            None => {
+                let b = if transposed {
+                    View::transposed(w, k)
+                } else {
+                    View::of(w, n)
+                };
+                let start = self.data.len();
+                let layout = gemm::pack_b(isa, b, (k, n), &mut self.data)?;
+                self.entries.push(Packed { key, start, layout });
+                (start, layout)
+            }
+        };
+        Some(PackedB {
+            data: &self.data[start..],
+            nr,
+            kc,
+            nc,
+        })
+    }
 }
 
 impl<I: Isa> Products for Blocked<I> {
@@ -70,7 +141,19 @@ impl<I: Isa> Products for Blocked<I> {
 
     #[inline(always)]
     fn forward(&mut self, dims: (usize, usize, usize), a: &[f64], w: &[f64], z: &mut [f64]) {
-        gemm::matmul(self.isa, Layout::AB, dims, a, w, z, &mut self.scratch);
+        let (rows, i, o) = dims;
+        let packed = self.packed.of(self.isa, rows, w, false, (i, o));
+        gemm::matmul_then(
+            self.isa,
+            Layout::AB,
+            dims,
+            a,
+            w,
+            packed,
+            z,
+            &mut self.scratch,
+            &mut (),
+        );
     }
 
     #[inline(always)]
@@ -143,12 +226,14 @@ impl<I: Isa> Products for Blocked<I> {
             by: fp,
             finite: true,
         };
+        let packed = self.packed.of(self.isa, n, w, true, (o, i));
         gemm::matmul_then(
             self.isa,
             Layout::ABt,
             (n, o, i),
             delta,
             w,
+            packed,
             below,
             &mut self.scratch,
             &mut scale,

@@ -3,7 +3,7 @@
 //! for a tiny batch, in order.
 
 use super::pass::{self, Net, Sums, Terms};
-use super::products::{Blocked, InOrder, Products};
+use super::products::{Blocked, InOrder, PackedWeights, Products};
 use crate::error::Error;
 use crate::gemm::on_lines;
 use crate::isa::{Isa, Routine};
@@ -22,6 +22,8 @@ pub(super) struct ShardBuffers {
     pub sums: Vec<Vec<f64>>,
     /// Packed panels for the products.
     pub scratch: Vec<f64>,
+    /// The weights' panels, packed once per shard.
+    pub packed: PackedWeights,
 }
 
 /// Where each part of a shard's arena starts (the terms at 0), each on a
@@ -140,9 +142,16 @@ impl Routine for Shard<'_> {
     #[inline(always)]
     fn run<I: Isa>(mut self, isa: I) -> Result<f64, Error> {
         let scratch = std::mem::take(&mut self.bufs.scratch);
-        let mut blocked = Blocked { isa, scratch };
+        let mut packed = std::mem::take(&mut self.bufs.packed);
+        packed.clear();
+        let mut blocked = Blocked {
+            isa,
+            scratch,
+            packed,
+        };
         let loss = self.pass::<_, 0>(&mut blocked);
         self.bufs.scratch = blocked.scratch;
+        self.bufs.packed = blocked.packed;
         loss
     }
 }

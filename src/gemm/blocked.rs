@@ -73,15 +73,23 @@ pub(super) fn all_blocks<const MR: usize, const NR: usize>(
     // Whether b's panels may lie where they are though several panels of
     // a read each.
     let b_read_once = m <= MR || shared_b_in_place;
+    // b's panels packed beforehand, if in the layout of these blocks.
+    let prepacked = p.packed_b.filter(|q| q.fits(NR, kc_block, nc_block));
     if m <= mc_block && k <= kc_block && n <= nc_block {
-        one_block::<MR, NR>(p, c, scratch, tile, b_read_once);
+        let ready = prepacked.as_ref().map(|q| q.block(k, (0, k), (0, n)));
+        one_block::<MR, NR>(p, c, scratch, tile, b_read_once, ready);
         finish.part(0, c);
         return;
     }
     let kc_max = kc_block.min(k);
     let mc_max = mc_block.min(m).next_multiple_of(MR);
     let nc_max = nc_block.min(n).next_multiple_of(NR);
-    let (a_len, b_len) = ((mc_max * kc_max).next_multiple_of(LINE), nc_max * kc_max);
+    let b_len = if prepacked.is_some() {
+        0
+    } else {
+        nc_max * kc_max
+    };
+    let a_len = (mc_max * kc_max).next_multiple_of(LINE);
     let (packed_a, rest) = lines(scratch, a_len + b_len).split_at_mut(a_len);
     let packed_b = &mut rest[..b_len];
 
@@ -89,14 +97,17 @@ pub(super) fn all_blocks<const MR: usize, const NR: usize>(
         let nc = nc_block.min(n - jc);
         for pc in (0..k).step_by(kc_block) {
             let kc = kc_block.min(k - pc);
-            let b_in_place = pack_block_of_b::<NR>(
-                b,
-                (pc, kc),
-                (jc, nc),
-                m <= mc_block && b_read_once,
-                in_place_span,
-                packed_b,
-            );
+            let ready = prepacked.as_ref().map(|q| q.block(k, (pc, kc), (jc, nc)));
+            let b_in_place = ready.is_none()
+                && pack_block_of_b::<NR>(
+                    b,
+                    (pc, kc),
+                    (jc, nc),
+                    m <= mc_block && b_read_once,
+                    in_place_span,
+                    packed_b,
+                );
+            let panels_of_b: &[f64] = ready.unwrap_or(packed_b);
             for ic in (0..m).step_by(mc_block) {
                 let mc = mc_block.min(m - ic);
                 let a_in_place =
@@ -111,7 +122,7 @@ pub(super) fn all_blocks<const MR: usize, const NR: usize>(
                     a_in_place,
                     b_in_place,
                 };
-                macro_kernel::<MR, NR>(&tile, p, block, packed_a, packed_b, c);
+                macro_kernel::<MR, NR>(&tile, p, block, packed_a, panels_of_b, c);
                 if pc + kc == k {
                     block.finish_rows(n, c, finish);
                 }
@@ -303,9 +314,9 @@ impl Block {
 
 /// A product that is a single block: every full tile reads a where it
 /// lies, and b too if its rows are contiguous and `b_read_once` allows
-/// (else b is packed whole); only the edge panels, which need zero
-/// padding, are packed; then its tiles as [`macro_kernel`] takes any
-/// block's.
+/// (else b is packed whole, unless `prepacked` holds its panels); only the
+/// edge panels, which need zero padding, are packed; then its tiles as
+/// [`macro_kernel`] takes any block's.
 #[inline(always)]
 fn one_block<const MR: usize, const NR: usize>(
     p: Problem<'_>,
@@ -313,26 +324,32 @@ fn one_block<const MR: usize, const NR: usize>(
     scratch: &mut Vec<f64>,
     tile: impl Fn(APanel<'_>, BPanel<'_>, usize, TileOut<'_>),
     b_read_once: bool,
+    prepacked: Option<&[f64]>,
 ) {
     let Problem { m, k, n, a, b, .. } = p;
-    let b_in_place = b.col_stride == 1 && b_read_once;
+    let b_in_place = prepacked.is_none() && b.col_stride == 1 && b_read_once;
     let a_len = (MR * k).next_multiple_of(LINE);
-    let b_len = if b_in_place {
-        NR
+    let b_len = if prepacked.is_some() {
+        0
+    } else if b_in_place {
+        NR * k
     } else {
-        n.next_multiple_of(NR)
-    } * k;
+        n.next_multiple_of(NR) * k
+    };
     let (packed_a, rest) = lines(scratch, a_len + b_len).split_at_mut(a_len);
     let packed_b = &mut rest[..b_len];
     let (a_edge, b_edge) = (m - m % MR, n - n % NR);
     if a_edge < m {
         pack::panels_of_a::<MR>(a, a_edge, 0, m - a_edge, k, packed_a);
     }
-    if !b_in_place {
+    if prepacked.is_some() {
+        // Every panel, the edge's too, is there.
+    } else if !b_in_place {
         pack::panels_of_b::<NR>(b, 0, 0, k, n, packed_b);
     } else if b_edge < n {
         pack::panels_of_b::<NR>(b, 0, b_edge, k, n - b_edge, packed_b);
     }
+    let packed_b: &[f64] = prepacked.unwrap_or(packed_b);
     let block = Block {
         ic: 0,
         pc: 0,

@@ -117,25 +117,10 @@ impl Layout {
     }
 }
 
-/// c (m × n, row-major) ← the product `layout` names of a and b, by
-/// `kernels`. `scratch` holds the packed panels; it grows on first use and is
-/// reused after.
-#[inline(always)]
-pub(crate) fn matmul<K: Kernels>(
-    kernels: K,
-    layout: Layout,
-    dims: (usize, usize, usize),
-    a: &[f64],
-    b: &[f64],
-    c: &mut [f64],
-    scratch: &mut Vec<f64>,
-) {
-    matmul_then(kernels, layout, dims, a, b, c, scratch, &mut ());
-}
-
-/// [`matmul`] if not `add`; if `add`, c += the product, added tile by
-/// tile as the kernels add the later blocks of k (a sum over several
-/// blocks of k's range, such as a gradient summed block by block).
+/// [`matmul_then`] if not `add`, without its finish; if `add`, c += the
+/// product, added tile by tile as the kernels add the later blocks of k (a
+/// sum over several blocks of k's range, such as a gradient summed block
+/// by block).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 pub(crate) fn matmul_add<K: Kernels>(
@@ -152,10 +137,15 @@ pub(crate) fn matmul_add<K: Kernels>(
     gemm(kernels, dims, a, b, add, c, scratch, &mut ());
 }
 
-/// [`matmul`], then `finish.part(at, part)` on each part of c as soon as
-/// it holds its final values, while it is still in cache: `part` is
+/// c (m × n, row-major) ← the product `layout` names of a and b, by
+/// `kernels`, then `finish.part(at, part)` on each part of c as soon as it
+/// holds its final values, while it is still in cache: `part` is
 /// `c[at..at + part.len()]`, whole rows of c or a run of one row, and the
-/// parts cover c once.
+/// parts cover c once. `scratch` holds the packed panels; it grows on
+/// first use and is reused after. Where `packed` holds b's panels, packed
+/// beforehand by [`pack_b`] in the layout the blocked product takes, it
+/// reads them there rather than packing its own (b's values are the same
+/// either way, and so are c's bits).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 pub(crate) fn matmul_then<K: Kernels>(
@@ -164,12 +154,22 @@ pub(crate) fn matmul_then<K: Kernels>(
     dims: (usize, usize, usize),
     a: &[f64],
     b: &[f64],
+    packed: Option<PackedB<'_>>,
     c: &mut [f64],
     scratch: &mut Vec<f64>,
     finish: &mut impl Finish,
 ) {
     let (a, b) = layout.views(dims, a, b);
-    gemm(kernels, dims, a, b, false, c, scratch, finish);
+    let p = Problem {
+        m: dims.0,
+        k: dims.1,
+        n: dims.2,
+        a,
+        b,
+        packed_b: packed,
+        accumulate: false,
+    };
+    solve(kernels, p, c, scratch, finish);
 }
 
 /// What [`matmul_then`] does with each part of c as soon as it is final.
@@ -199,22 +199,35 @@ pub(crate) fn gemm<K: Kernels>(
     scratch: &mut Vec<f64>,
     finish: &mut impl Finish,
 ) {
-    debug_assert_eq!(c.len(), m * n);
-    if m == 0 || n == 0 || k == 0 {
-        if !accumulate {
-            c.fill(0.0);
-        }
-        finish.part(0, c);
-        return;
-    }
     let p = Problem {
         m,
         k,
         n,
         a,
         b,
+        packed_b: None,
         accumulate,
     };
+    solve(kernels, p, c, scratch, finish);
+}
+
+/// [`gemm`] of a whole problem.
+#[inline(always)]
+fn solve<K: Kernels>(
+    kernels: K,
+    p: Problem<'_>,
+    c: &mut [f64],
+    scratch: &mut Vec<f64>,
+    finish: &mut impl Finish,
+) {
+    debug_assert_eq!(c.len(), p.m * p.n);
+    if p.m == 0 || p.n == 0 || p.k == 0 {
+        if !p.accumulate {
+            c.fill(0.0);
+        }
+        finish.part(0, c);
+        return;
+    }
     kernels.product(p, c, scratch, finish);
 }
 
@@ -230,6 +243,74 @@ pub(crate) trait Kernels: Copy {
         scratch: &mut Vec<f64>,
         finish: &mut impl Finish,
     );
+
+    /// The width of the panels of b and the blocks its products use for
+    /// every product, if they do ([`pack_b`]): `None` where they depend on
+    /// the product's shape.
+    fn b_panels(self) -> Option<(usize, Blocking)> {
+        None
+    }
+}
+
+/// b packed beforehand into the panels the blocked product reads, block
+/// by block: for each block of `nc` columns, for each block of `kc` rows,
+/// its `nr`-wide panels, as [`pack::panels_of_b`] writes them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PackedB<'a> {
+    pub data: &'a [f64],
+    pub nr: usize,
+    pub kc: usize,
+    pub nc: usize,
+}
+
+impl PackedB<'_> {
+    /// Whether its panels are `nr` wide in blocks `kc` × `nc`.
+    #[inline(always)]
+    pub(crate) fn fits(&self, nr: usize, kc: usize, nc: usize) -> bool {
+        (self.nr, self.kc, self.nc) == (nr, kc, nc)
+    }
+
+    /// The panels of the block of rows pc..pc + kc and columns
+    /// jc..jc + nc of a b of `k` rows.
+    #[inline(always)]
+    pub(crate) fn block(
+        &self,
+        k: usize,
+        (pc, kc): (usize, usize),
+        (jc, nc): (usize, usize),
+    ) -> &[f64] {
+        let width = nc.next_multiple_of(self.nr);
+        &self.data[jc * k + width * pc..][..width * kc]
+    }
+}
+
+/// Packs b, `k` × `n`, at the end of `out` as `kernels`' blocked
+/// products read it, and describes the layout (its panels' width and
+/// blocks); `None`, and nothing packed, where they choose their panels
+/// product by product.
+pub(crate) fn pack_b<K: Kernels>(
+    kernels: K,
+    b: View<'_>,
+    (k, n): (usize, usize),
+    out: &mut Vec<f64>,
+) -> Option<(usize, usize, usize)> {
+    let (nr, blocking) = kernels.b_panels()?;
+    let start = out.len();
+    for jc in (0..n).step_by(blocking.nc) {
+        let nc = blocking.nc.min(n - jc);
+        let width = nc.next_multiple_of(nr);
+        out.resize(start + jc * k + width * k, 0.0);
+        for pc in (0..k).step_by(blocking.kc) {
+            let kc = blocking.kc.min(k - pc);
+            let block = &mut out[start + jc * k + width * pc..][..width * kc];
+            match nr {
+                4 => pack::panels_of_b::<4>(b, pc, jc, kc, nc, block),
+                8 => pack::panels_of_b::<8>(b, pc, jc, kc, nc, block),
+                _ => unreachable!("no kernel packs b {nr} wide"),
+            }
+        }
+    }
+    Some((nr, blocking.kc, blocking.nc))
 }
 
 /// The operands and sizes of one product.
@@ -240,6 +321,8 @@ pub(crate) struct Problem<'a> {
     pub n: usize,
     pub a: View<'a>,
     pub b: View<'a>,
+    /// b's panels, packed beforehand, if they are.
+    pub packed_b: Option<PackedB<'a>>,
     /// Whether c gets a·b added to what it holds rather than stored.
     pub accumulate: bool,
 }

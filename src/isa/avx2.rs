@@ -30,6 +30,11 @@ impl Kernels for Avx2Fma {
         };
         product::<6, 8, true>(p, tuning::AVX2, c, scratch, tile, finish)
     }
+
+    #[inline(always)]
+    fn b_panels(self) -> Option<(usize, tuning::Blocking)> {
+        Some((8, tuning::AVX2))
+    }
 }
 
 /// The AVX2 micro-kernel: a 6 × 8 tile of c in 12 ymm registers, per step
@@ -135,6 +140,7 @@ mod tests {
                 n,
                 a,
                 b,
+                packed_b: None,
                 accumulate: false,
             };
             product::<6, 8, true>(p, blocking, &mut c, &mut scratch, tile, &mut ());

@@ -30,4 +30,9 @@ impl Kernels for Portable {
             finish,
         )
     }
+
+    #[inline(always)]
+    fn b_panels(self) -> Option<(usize, tuning::Blocking)> {
+        Some((4, tuning::PORTABLE))
+    }
 }

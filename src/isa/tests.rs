@@ -4,7 +4,7 @@
 use super::*;
 use crate::activation::{Activate, Activation, Beside, activate, sigmoid_with_prime};
 use crate::gemm::tuning::{AVX2, AVX512, PORTABLE};
-use crate::gemm::{Finish, matmul_then};
+use crate::gemm::{Finish, Layout, PackedB, matmul_then, pack_b};
 use proptest::prelude::*;
 
 /// Each path's activation equals, bit for bit, the scalar code with the
@@ -335,6 +335,7 @@ impl Routine for Then<'_> {
             self.dims,
             self.a,
             self.b,
+            None,
             self.c,
             scratch,
             self.record,
@@ -391,5 +392,85 @@ fn empty_dimensions_give_zeros() {
         let mut c = vec![f64::NAN; 6];
         product_on(path, (2, 0, 3), View::of(&[], 0), View::of(&[], 3), &mut c);
         assert_eq!(c, vec![0.0; 6]);
+    }
+}
+
+/// One product by [`matmul_then`], with b as it lies and with b packed
+/// beforehand by [`pack_b`]: both results, and whether b was packed.
+struct Prepacked<'a> {
+    layout: Layout,
+    dims: (usize, usize, usize),
+    a: &'a [f64],
+    b: &'a [f64],
+}
+
+impl Routine for Prepacked<'_> {
+    type Output = (Vec<f64>, Vec<f64>, bool);
+    #[inline(always)]
+    fn run<I: Isa>(self, isa: I) -> (Vec<f64>, Vec<f64>, bool) {
+        let Prepacked { layout, dims, a, b } = self;
+        let (m, k, n) = dims;
+        let (scratch, mut panels) = (&mut Vec::new(), vec![f64::NAN; 3]);
+        let mut plain = vec![0.0; m * n];
+        matmul_then(isa, layout, dims, a, b, None, &mut plain, scratch, &mut ());
+        let b_view = layout.views(dims, a, b).1;
+        let packed = pack_b(isa, b_view, (k, n), &mut panels).map(|(nr, kc, nc)| PackedB {
+            data: &panels[3..],
+            nr,
+            kc,
+            nc,
+        });
+        let was_packed = packed.is_some();
+        let mut from_panels = vec![0.0; m * n];
+        matmul_then(
+            isa,
+            layout,
+            dims,
+            a,
+            b,
+            packed,
+            &mut from_panels,
+            scratch,
+            &mut (),
+        );
+        (plain, from_panels, was_packed)
+    }
+}
+
+/// A b packed beforehand, at the end of a buffer that holds other values,
+/// gives the bits of the product that packs or reads b itself, on every
+/// path: one block, blocks of k past KC, blocks of columns past NC, edge
+/// panels, and b stored transposed. Paths whose panels depend on the
+/// product pack nothing.
+#[test]
+fn b_packed_beforehand_gives_the_same_bits() {
+    let wide = PORTABLE.nc.max(AVX2.nc) + 37;
+    for (m, k, n) in [
+        (40, 64, 128),
+        (13, 30, 27),
+        (200, 600, 130),
+        (70, 257, 10),
+        (7, 40, wide),
+    ] {
+        let (a, b) = (pattern(m * k, 7, 13), pattern(k * n, 5, 11));
+        for layout in [Layout::AB, Layout::ABt] {
+            let (a_view, b_view) = layout.views((m, k, n), &a, &b);
+            let want = naive(m, k, n, a_view, b_view);
+            for path in Path::available() {
+                let (a, b) = (&a[..], &b[..]);
+                let run = Prepacked {
+                    layout,
+                    dims: (m, k, n),
+                    a,
+                    b,
+                };
+                let (plain, from_panels, packed) = dispatch(path, run);
+                let case = format!("{path:?}, {layout:?}, {:?}", (m, k, n));
+                assert_eq!(packed, path != Path::Avx512, "{case}");
+                assert!(close(&plain, &want, k), "{case}");
+                let bits = |c: &[f64]| c.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&plain), bits(&from_panels), "{case}");
+            }
+        }
     }
 }
